@@ -1,0 +1,67 @@
+# The two commands of the README, and a few helpers. Everything real is in CMake;
+# this file installs the Debian packages a fresh machine lacks, then calls it.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+
+# Debian 12 packages: to build, and in addition to test.
+DEPS_BUILD := cmake make gcc pkg-config libmagic-dev libarchive-dev libpcre2-dev \
+              libsystemd-dev libconfig-dev libjansson-dev
+DEPS_TEST  := libcmocka-dev python3 zip p7zip-full
+DEPS_DEMO  := python3
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Installs the packages of $(1) that are missing (apt-get update only when needed).
+define ensure
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "Installing Debian packages:" $$missing; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+.PHONY: all deps deps-test build build-asan demo check test format clean
+
+all: build
+
+deps:
+	$(call ensure,$(DEPS_BUILD))
+
+deps-test: deps
+	$(call ensure,$(DEPS_TEST))
+
+build: deps
+	cmake -S . -B $(BUILD) -DVIGIE_TESTS=OFF
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Command 1: build and run vigie's main job on a demo set-up inside the repository.
+demo: deps
+	$(call ensure,$(DEPS_DEMO))
+	cmake -S . -B $(BUILD) -DVIGIE_TESTS=OFF
+	cmake --build $(BUILD) -j $(JOBS)
+	python3 tests/tools/make_demo.py demo
+	@echo
+	@echo "== vigiectl scan demo/samples (one verdict per file) =="
+	@$(BUILD)/vigiectl scan -c demo/vigie.conf demo/samples; rc=$$?; \
+	    echo; echo "exit status $$rc (0: all clean, 1: something held)"; [ $$rc -le 1 ]
+
+# Command 2: build normally and with ASan+UBSan, and run every test in both.
+check: deps-test
+	cmake -S . -B $(BUILD) -DVIGIE_TESTS=ON
+	cmake --build $(BUILD) -j $(JOBS)
+	cmake -S . -B $(BUILD_ASAN) -DVIGIE_TESTS=ON -DVIGIE_SANITIZE=ON
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
+
+test: check
+
+format:
+	clang-format -i daemon/*.c daemon/*.h scanners/*.c scanners/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) demo

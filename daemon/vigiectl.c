@@ -1,0 +1,63 @@
+/* vigiectl: the admin's command line. Its verbs are rows of a table. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scan_cli.h"
+
+struct verb {
+        const char *name;
+        const char *usage;
+        const char *help;
+        int (*run)(const char *config, int argc, char **argv);
+};
+
+static const struct verb verbs[] = {
+    {"scan", "scan [-c CONFIG] [--json] [--policy NAME] PATH...",
+     "scan files and folders once, without the daemon", vg_cli_scan},
+};
+
+static void usage(FILE *f)
+{
+        fputs("Usage: vigiectl [-c CONFIG] VERB [ARGS...]\n\nVerbs:\n", f);
+        for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+                fprintf(f, "  %-50s %s\n", verbs[i].usage, verbs[i].help);
+        fputs("\nOptions:\n"
+              "  -c, --config FILE   configuration (default: /etc/vigie/vigie.conf if it\n"
+              "                      exists, else the built-in defaults)\n"
+              "  -h, --help          this help\n"
+              "  --version           the version\n",
+              f);
+}
+
+int main(int argc, char **argv)
+{
+        const char *config = NULL;
+        int i = 1;
+        while (i < argc && argv[i][0] == '-') {
+                if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) &&
+                    i + 1 < argc) {
+                        config = argv[i + 1];
+                        i += 2;
+                } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+                        usage(stdout);
+                        return 0;
+                } else if (strcmp(argv[i], "--version") == 0) {
+                        puts("vigiectl " VIGIE_VERSION);
+                        return 0;
+                } else {
+                        usage(stderr);
+                        return 2;
+                }
+        }
+        if (i >= argc) {
+                usage(stderr);
+                return 2;
+        }
+        for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
+                if (strcmp(verbs[k].name, argv[i]) == 0)
+                        return verbs[k].run(config, argc - i, argv + i);
+        fprintf(stderr, "vigiectl: unknown verb '%s'\n\n", argv[i]);
+        usage(stderr);
+        return 2;
+}

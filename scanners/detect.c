@@ -1,0 +1,364 @@
+#include "detect.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <errno.h>
+#include <pcre2.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+/* PCRE2 limits: the JIT ignores the depth and heap limits, so its stack is bounded
+ * too. A pattern that needs more than this on some input is a pathological input:
+ * the object becomes unscannable rather than clean. */
+#define MATCH_LIMIT     1000000u
+#define DEPTH_LIMIT     5000u
+#define HEAP_LIMIT_KIB  8192u
+#define JIT_STACK_START (32u * 1024)
+#define JIT_STACK_MAX   (1024u * 1024)
+/* Distinct values are kept as 64-bit hashes; past this many, each new value is
+ * counted as distinct without being remembered (only ever over-counts). */
+#define DISTINCT_MAX (1u << 20)
+
+static const struct vg_detector *const families[] = {vg_detectors_bank, vg_detectors_fr_id};
+
+struct rule {
+        const struct vg_detector *det;
+        pcre2_code *code;
+};
+
+struct vg_rules {
+        struct rule *rules;
+        size_t n;
+        pcre2_match_data *md;
+        pcre2_match_context *mctx;
+        pcre2_jit_stack *stack;
+};
+
+void vg_rules_free(struct vg_rules *r)
+{
+        if (!r)
+                return;
+        for (size_t i = 0; i < r->n; i++)
+                pcre2_code_free(r->rules[i].code);
+        free(r->rules);
+        pcre2_match_data_free(r->md);
+        pcre2_match_context_free(r->mctx);
+        pcre2_jit_stack_free(r->stack);
+        free(r);
+}
+
+static int add_rule(struct vg_rules *r, const struct vg_detector *det)
+{
+        int err;
+        PCRE2_SIZE off;
+        pcre2_code *code = pcre2_compile((PCRE2_SPTR)det->pattern, PCRE2_ZERO_TERMINATED,
+                                         det->options, &err, &off, NULL);
+        if (!code)
+                return -EINVAL;
+        /* JIT failure is not fatal: the interpreter gives the same results, slower. */
+        (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+        r->rules[r->n++] = (struct rule){.det = det, .code = code};
+        return 0;
+}
+
+int vg_rules_new(struct vg_rules **ret)
+{
+        struct vg_rules *r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        size_t total = 0;
+        for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
+                for (const struct vg_detector *d = families[f]; d->id; d++)
+                        total++;
+        int e = -ENOMEM;
+        r->rules = calloc(total, sizeof(*r->rules));
+        r->md = pcre2_match_data_create(16, NULL);
+        r->mctx = pcre2_match_context_create(NULL);
+        r->stack = pcre2_jit_stack_create(JIT_STACK_START, JIT_STACK_MAX, NULL);
+        if (!r->rules || !r->md || !r->mctx || !r->stack)
+                goto fail;
+        pcre2_set_match_limit(r->mctx, MATCH_LIMIT);
+        pcre2_set_depth_limit(r->mctx, DEPTH_LIMIT);
+        pcre2_set_heap_limit(r->mctx, HEAP_LIMIT_KIB);
+        pcre2_jit_stack_assign(r->mctx, NULL, r->stack);
+        for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
+                for (const struct vg_detector *d = families[f]; d->id; d++)
+                        if ((e = add_rule(r, d)) < 0)
+                                goto fail;
+        *ret = r;
+        return 0;
+fail:
+        vg_rules_free(r);
+        return e;
+}
+
+size_t vg_rules_count(const struct vg_rules *r)
+{
+        return r->n;
+}
+
+const char *vg_rules_id(const struct vg_rules *r, size_t i)
+{
+        return i < r->n ? r->rules[i].det->id : NULL;
+}
+
+/* Calls fn for every validated hit of rule i in buf[0,len) starting in
+ * [from, until). Returns 0, a negative errno from fn, or -ELOOP on a PCRE2 limit. */
+typedef int (*hit_fn)(void *ctx, size_t rule, size_t start, const struct vg_hit *hit);
+
+static int run_rule(struct vg_rules *r, size_t i, const char *buf, size_t len, size_t from,
+                    size_t until, hit_fn fn, void *ctx)
+{
+        const struct rule *rule = &r->rules[i];
+        size_t off = from;
+        while (off < len && off < until) {
+                int rc = pcre2_match(rule->code, (PCRE2_SPTR)buf, len, off, 0, r->md, r->mctx);
+                if (rc == PCRE2_ERROR_NOMATCH)
+                        return 0;
+                if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+                    rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT)
+                        return -ELOOP;
+                if (rc < 0)
+                        return -EIO;
+                PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
+                size_t s = ov[0], e = ov[1];
+                if (s >= until)
+                        return 0;
+                size_t n = e - s;
+                if (n > VG_MAX_MATCH)
+                        n = VG_MAX_MATCH;
+                struct vg_hit hit = {.used = n};
+                bool ok;
+                if (rule->det->check) {
+                        ok = rule->det->check(buf + s, n, &hit);
+                } else {
+                        size_t c = n < sizeof(hit.canon) - 1 ? n : sizeof(hit.canon) - 1;
+                        memcpy(hit.canon, buf + s, c);
+                        hit.canon_len = c;
+                        ok = true;
+                }
+                if (ok && hit.used > 0) {
+                        int fe = fn(ctx, i, s, &hit);
+                        if (fe < 0)
+                                return fe;
+                        off = s + hit.used;
+                } else {
+                        off = s + 1;
+                }
+        }
+        return 0;
+}
+
+/* A set of 64-bit hashes (open addressing, 0 = empty). */
+struct hset {
+        uint64_t *slots;
+        size_t cap;
+        size_t n;
+};
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+        uint64_t h = 1469598103934665603ull;
+        for (size_t i = 0; i < n; i++) {
+                h ^= (unsigned char)s[i];
+                h *= 1099511628211ull;
+        }
+        return h | 1;
+}
+
+/* Returns 1 if new, 0 if already present, -ENOMEM. */
+static int hset_add(struct hset *h, uint64_t v)
+{
+        if (h->n >= DISTINCT_MAX)
+                return 1;
+        if ((h->n + 1) * 2 > h->cap) {
+                size_t ncap = h->cap ? h->cap * 2 : 16;
+                uint64_t *ns = calloc(ncap, sizeof(*ns));
+                if (!ns)
+                        return -ENOMEM;
+                for (size_t i = 0; i < h->cap; i++) {
+                        uint64_t x = h->slots[i];
+                        if (!x)
+                                continue;
+                        size_t j = x & (ncap - 1);
+                        while (ns[j])
+                                j = (j + 1) & (ncap - 1);
+                        ns[j] = x;
+                }
+                free(h->slots);
+                h->slots = ns;
+                h->cap = ncap;
+        }
+        size_t j = v & (h->cap - 1);
+        while (h->slots[j]) {
+                if (h->slots[j] == v)
+                        return 0;
+                j = (j + 1) & (h->cap - 1);
+        }
+        h->slots[j] = v;
+        h->n++;
+        return 1;
+}
+
+struct state {
+        uint64_t count;
+        uint64_t distinct;
+        struct hset seen;
+        size_t nsamples;
+        char *samples[VG_MAX_SAMPLES];
+};
+
+struct vg_detect {
+        struct vg_rules *rules;
+        struct state *st;
+};
+
+int vg_detect_new(struct vg_rules *rules, struct vg_detect **ret)
+{
+        struct vg_detect *d = calloc(1, sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        d->rules = rules;
+        d->st = calloc(rules->n, sizeof(*d->st));
+        if (!d->st) {
+                free(d);
+                return -ENOMEM;
+        }
+        *ret = d;
+        return 0;
+}
+
+void vg_detect_free(struct vg_detect *d)
+{
+        if (!d)
+                return;
+        for (size_t i = 0; i < d->rules->n; i++) {
+                free(d->st[i].seen.slots);
+                for (size_t k = 0; k < d->st[i].nsamples; k++)
+                        free(d->st[i].samples[k]);
+        }
+        free(d->st);
+        free(d);
+}
+
+static int count_hit(void *ctx, size_t rule, size_t start, const struct vg_hit *hit)
+{
+        (void)start;
+        struct state *st = &((struct vg_detect *)ctx)->st[rule];
+        st->count++;
+        int n = hset_add(&st->seen, fnv1a(hit->canon, hit->canon_len));
+        if (n < 0)
+                return n;
+        st->distinct += (uint64_t)n;
+        if (n == 0 || st->nsamples >= VG_MAX_SAMPLES)
+                return 0;
+        for (size_t k = 0; k < st->nsamples; k++)
+                if (strcmp(st->samples[k], hit->masked) == 0)
+                        return 0;
+        char *m = strdup(hit->masked);
+        if (!m)
+                return -ENOMEM;
+        st->samples[st->nsamples++] = m;
+        return 0;
+}
+
+int vg_detect_run(struct vg_detect *d, const char *buf, size_t len, size_t from, size_t until)
+{
+        for (size_t i = 0; i < d->rules->n; i++) {
+                int e = run_rule(d->rules, i, buf, len, from, until, count_hit, d);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
+bool vg_detect_any(const struct vg_detect *d)
+{
+        for (size_t i = 0; i < d->rules->n; i++)
+                if (d->st[i].count)
+                        return true;
+        return false;
+}
+
+int vg_detect_report(const struct vg_detect *d, struct vg_report *r, const char *where)
+{
+        for (size_t i = 0; i < d->rules->n; i++) {
+                const struct state *st = &d->st[i];
+                if (!st->count)
+                        continue;
+                int e = vg_report_add_finding(r, d->rules->rules[i].det->id, where, st->count,
+                                              st->distinct, (const char *const *)st->samples,
+                                              st->nsamples);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
+struct span {
+        size_t start;
+        size_t len;
+        char masked[sizeof(((struct vg_hit *)0)->masked)];
+};
+
+struct spans {
+        struct span *v;
+        size_t n;
+        size_t cap;
+};
+
+static int collect_hit(void *ctx, size_t rule, size_t start, const struct vg_hit *hit)
+{
+        (void)rule;
+        struct spans *sp = ctx;
+        if (sp->n == sp->cap) {
+                size_t ncap = sp->cap ? sp->cap * 2 : 4;
+                struct span *nv = reallocarray(sp->v, ncap, sizeof(*nv));
+                if (!nv)
+                        return -ENOMEM;
+                sp->v = nv;
+                sp->cap = ncap;
+        }
+        struct span *s = &sp->v[sp->n++];
+        s->start = start;
+        s->len = hit->used;
+        memcpy(s->masked, hit->masked, sizeof(s->masked));
+        return 0;
+}
+
+static int span_cmp(const void *a, const void *b)
+{
+        const struct span *x = a, *y = b;
+        return x->start < y->start ? -1 : x->start > y->start;
+}
+
+char *vg_rules_mask_string(struct vg_rules *rules, const char *s, size_t n)
+{
+        struct spans sp = {0};
+        struct vg_buf out;
+        char *ret = NULL;
+        vg_buf_init(&out, n * 4 + 64);
+        for (size_t i = 0; i < rules->n; i++)
+                /* A limit hit on a name masks nothing more; names are short. */
+                if (run_rule(rules, i, s, n, 0, n, collect_hit, &sp) == -ENOMEM)
+                        goto done;
+        if (sp.n > 1)
+                qsort(sp.v, sp.n, sizeof(*sp.v), span_cmp);
+        size_t pos = 0;
+        for (size_t k = 0; k < sp.n; k++) {
+                if (sp.v[k].start < pos)
+                        continue; /* overlaps a span already masked */
+                if (vg_buf_append(&out, s + pos, sp.v[k].start - pos) < 0 ||
+                    vg_buf_appends(&out, sp.v[k].masked) < 0)
+                        goto done;
+                pos = sp.v[k].start + sp.v[k].len;
+        }
+        if (vg_buf_append(&out, s + pos, n - pos) < 0)
+                goto done;
+        ret = vg_buf_take(&out);
+done:
+        vg_buf_free(&out);
+        free(sp.v);
+        return ret;
+}

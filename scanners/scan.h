@@ -1,0 +1,36 @@
+/* The scan engine's public interface. One engine per process (it holds the
+ * compiled rules and the magic database); one report per top-level object.
+ * The engine has no globals and does not log. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "report.h"
+
+struct vg_limits {
+        uint64_t max_file_size; /* bytes of a top-level object */
+        uint64_t max_expanded;  /* bytes produced by unpacking one top-level object */
+        uint64_t max_ratio;     /* expanded bytes per input byte */
+        uint64_t max_depth;     /* container nesting */
+        uint64_t max_members;   /* members of all containers of one object */
+        uint64_t max_scan_time; /* seconds per top-level object */
+};
+
+struct vg_engine_config {
+        struct vg_limits limits;
+        const char *tmpdir; /* for spooling members that need seeking; NULL: $TMPDIR or /tmp */
+};
+
+struct vg_engine;
+
+int vg_engine_new(const struct vg_engine_config *cfg, struct vg_engine **ret);
+void vg_engine_free(struct vg_engine *e);
+
+/* Scans the object open on fd. `name` is its base name: the first element of every
+ * `where`. The report is never NULL on success; an object that cannot be read is
+ * reported unscannable with the reason. No policy is applied (see policy.h). */
+int vg_scan_fd(struct vg_engine *e, int fd, const char *name, struct vg_report **ret);
+
+/* A name made fit to show: identifiers inside it masked, invalid UTF-8, control
+ * characters and backslashes written as \xNN. Caller frees; NULL on ENOMEM. */
+char *vg_engine_display_name(struct vg_engine *e, const char *name);

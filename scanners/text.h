@@ -1,0 +1,22 @@
+/* The text sink of one object: normalises UTF-8 and hands it to the detectors in
+ * chunks that overlap, so an identifier cut across two reads, two XML runs or two
+ * chunks is still seen whole, and counted once. */
+#pragma once
+#include <stddef.h>
+
+struct vg_detect;
+struct vg_text;
+
+/* chunk: bytes scanned at a time (the overlap is added on top). */
+int vg_text_new(struct vg_detect *det, size_t chunk, struct vg_text **ret);
+void vg_text_free(struct vg_text *t);
+/* Appends UTF-8 (invalid bytes pass through untouched). Returns -ELOOP when a
+ * detector hits a PCRE2 limit, -ENOMEM. */
+int vg_text_push(struct vg_text *t, const char *s, size_t n);
+/* Separates two pieces of text (paragraphs, cells, names): never joined into one
+ * identifier. */
+int vg_text_break(struct vg_text *t);
+/* Scans what is left. */
+int vg_text_end(struct vg_text *t);
+/* Bytes of normalised text seen so far. */
+unsigned long long vg_text_bytes(const struct vg_text *t);
