@@ -35,14 +35,14 @@ deps-test: deps
 	$(call ensure,$(DEPS_TEST))
 
 build: deps
-	cmake -S . -B $(BUILD) -DVIGIE_TESTS=OFF
-	cmake --build $(BUILD) -j $(JOBS)
+	cmake -S . -B $(BUILD)
+	cmake --build $(BUILD) -j $(JOBS) --target vigied vigiectl
 
 # Command 1: build and run vigie's main job on a demo set-up inside the repository.
 demo: deps
 	$(call ensure,$(DEPS_DEMO))
-	cmake -S . -B $(BUILD) -DVIGIE_TESTS=OFF
-	cmake --build $(BUILD) -j $(JOBS)
+	cmake -S . -B $(BUILD)
+	cmake --build $(BUILD) -j $(JOBS) --target vigied vigiectl
 	python3 tests/tools/make_demo.py demo
 	@echo
 	@echo "== vigiectl scan demo/samples (one verdict per file) =="
