@@ -30,6 +30,11 @@ struct rule {
 struct vg_rules {
         struct rule *rules;
         size_t n;
+        bool any_folded;
+        /* The folded copy of the current chunk, and where each byte came from. */
+        char *fold;
+        uint32_t *fold_map;
+        size_t fold_cap;
         pcre2_match_data *md;
         pcre2_match_context *mctx;
         pcre2_jit_stack *stack;
@@ -42,6 +47,8 @@ void vg_rules_free(struct vg_rules *r)
         for (size_t i = 0; i < r->n; i++)
                 pcre2_code_free(r->rules[i].code);
         free(r->rules);
+        free(r->fold);
+        free(r->fold_map);
         pcre2_match_data_free(r->md);
         pcre2_match_context_free(r->mctx);
         pcre2_jit_stack_free(r->stack);
@@ -59,6 +66,8 @@ static int add_rule(struct vg_rules *r, const struct vg_detector *det)
         /* JIT failure is not fatal: the interpreter gives the same results, slower. */
         (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
         r->rules[r->n++] = (struct rule){.det = det, .code = code};
+        if (det->folded)
+                r->any_folded = true;
         return 0;
 }
 
@@ -111,6 +120,7 @@ static int run_rule(struct vg_rules *r, size_t i, const char *buf, size_t len, s
                     size_t until, hit_fn fn, void *ctx)
 {
         const struct rule *rule = &r->rules[i];
+        const struct vg_detector *det = rule->det;
         size_t off = from;
         while (off < len && off < until) {
                 int rc = pcre2_match(rule->code, (PCRE2_SPTR)buf, len, off, 0, r->md, r->mctx);
@@ -125,18 +135,20 @@ static int run_rule(struct vg_rules *r, size_t i, const char *buf, size_t len, s
                 size_t s = ov[0], e = ov[1];
                 if (s >= until)
                         return 0;
-                size_t n = e - s;
-                if (n > VG_MAX_MATCH)
-                        n = VG_MAX_MATCH;
-                struct vg_hit hit = {.used = n};
-                bool ok;
-                if (rule->det->check) {
-                        ok = rule->det->check(buf + s, n, &hit);
-                } else {
-                        size_t c = n < sizeof(hit.canon) - 1 ? n : sizeof(hit.canon) - 1;
+                if (e - s > VG_MAX_MATCH)
+                        e = s + VG_MAX_MATCH;
+                struct vg_match m = {.buf = buf, .len = len, .start = s, .end = e};
+                struct vg_hit hit = {.used = e - s};
+                bool ok =
+                    !det->context_required || vg_match_has_context(&m, det->context, det->window);
+                if (ok && det->check) {
+                        ok = det->check(&m, &hit);
+                } else if (ok) {
+                        size_t c = e - s < sizeof(hit.canon) - 1 ? e - s : sizeof(hit.canon) - 1;
                         memcpy(hit.canon, buf + s, c);
+                        hit.canon[c] = '\0';
                         hit.canon_len = c;
-                        ok = true;
+                        memcpy(hit.masked, hit.canon, c + 1);
                 }
                 if (ok && hit.used > 0) {
                         int fe = fn(ctx, i, s, &hit);
@@ -263,10 +275,53 @@ static int count_hit(void *ctx, size_t rule, size_t start, const struct vg_hit *
         return 0;
 }
 
+/* First folded offset whose byte comes from raw offset >= raw. */
+static size_t fold_pos(const uint32_t *map, size_t n, size_t raw)
+{
+        size_t lo = 0, hi = n;
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                if (map[mid] < raw)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+static int fold_chunk(struct vg_rules *r, const char *buf, size_t len, size_t *flen)
+{
+        size_t need = 2 * len + 1;
+        if (need > r->fold_cap) {
+                char *f = realloc(r->fold, need);
+                if (!f)
+                        return -ENOMEM;
+                r->fold = f;
+                uint32_t *m = reallocarray(r->fold_map, need, sizeof(*m));
+                if (!m)
+                        return -ENOMEM;
+                r->fold_map = m;
+                r->fold_cap = need;
+        }
+        *flen = vg_fold(buf, len, r->fold, r->fold_map);
+        return 0;
+}
+
 int vg_detect_run(struct vg_detect *d, const char *buf, size_t len, size_t from, size_t until)
 {
-        for (size_t i = 0; i < d->rules->n; i++) {
-                int e = run_rule(d->rules, i, buf, len, from, until, count_hit, d);
+        struct vg_rules *r = d->rules;
+        size_t flen = 0, ffrom = 0, funtil = 0;
+        if (r->any_folded) {
+                int e = fold_chunk(r, buf, len, &flen);
+                if (e < 0)
+                        return e;
+                ffrom = fold_pos(r->fold_map, flen, from);
+                funtil = until >= len ? flen : fold_pos(r->fold_map, flen, until);
+        }
+        for (size_t i = 0; i < r->n; i++) {
+                int e = r->rules[i].det->folded
+                            ? run_rule(r, i, r->fold, flen, ffrom, funtil, count_hit, d)
+                            : run_rule(r, i, buf, len, from, until, count_hit, d);
                 if (e < 0)
                         return e;
         }
@@ -340,8 +395,10 @@ char *vg_rules_mask_string(struct vg_rules *rules, const char *s, size_t n)
         char *ret = NULL;
         vg_buf_init(&out, n * 4 + 64);
         for (size_t i = 0; i < rules->n; i++)
-                /* A limit hit on a name masks nothing more; names are short. */
-                if (run_rule(rules, i, s, n, 0, n, collect_hit, &sp) == -ENOMEM)
+                /* Identifiers only (words are not masked); a limit hit on a name
+                 * masks nothing more, names are short. */
+                if (!rules->rules[i].det->folded &&
+                    run_rule(rules, i, s, n, 0, n, collect_hit, &sp) == -ENOMEM)
                         goto done;
         if (sp.n > 1)
                 qsort(sp.v, sp.n, sizeof(*sp.v), span_cmp);

@@ -22,13 +22,46 @@ struct vg_hit {
         char masked[160]; /* what may be shown */
 };
 
+/* A candidate: the match buf[start,end) inside the text being scanned, buf[0,len).
+ * A check may look around the match (line starts, neighbouring words) but not
+ * further than VG_MAX_WINDOW bytes: that much context is always there. */
+struct vg_match {
+        const char *buf;
+        size_t len;
+        size_t start;
+        size_t end;
+};
+
+/* How far around a match a detector may look (context words, line checks). */
+#define VG_MAX_WINDOW 256
+
 struct vg_detector {
         const char *id;
         const char *pattern;
         uint32_t options; /* extra PCRE2 compile options */
-        /* Validates s[0,n) (the match) and fills hit; NULL accepts every match. */
-        bool (*check)(const char *s, size_t n, struct vg_hit *hit);
+        /* Validates the candidate and fills hit (hit->used starts as the match
+         * length; canon and masked must be set). NULL accepts every match with
+         * the match as canon and masked: only for detectors of words. */
+        bool (*check)(const struct vg_match *m, struct vg_hit *hit);
+        /* The pattern runs over folded text: lower case, accents removed
+         * ("É" -> "e", "œ" -> "oe"). Write such patterns in lower-case ASCII.
+         * Folded detectors are for words; names are not masked by them. */
+        bool folded;
+        /* Context words (lower-case ASCII, accents removed, whole words), looked
+         * for within `window` bytes (default 64, at most VG_MAX_WINDOW) before the
+         * match or after it. With context_required, no context, no finding. */
+        const char *const *context;
+        unsigned window;
+        bool context_required;
 };
+
+/* Whether one of `words` occurs as a whole word (case and accents folded) within
+ * `window` bytes before the match or after it. */
+bool vg_match_has_context(const struct vg_match *m, const char *const *words, size_t window);
+/* Folds s[0,n) into out (capacity 2n + 1): lower case, Latin accents removed,
+ * "œ"/"æ" -> "oe"/"ae", other bytes unchanged. When map is not NULL, map[i] is
+ * the offset in s of out[i]. Returns the length written. */
+size_t vg_fold(const char *s, size_t n, char *out, uint32_t *map);
 
 /* Detector families, each a table ending with a NULL id. */
 extern const struct vg_detector vg_detectors_bank[];

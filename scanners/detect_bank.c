@@ -18,8 +18,10 @@ static char upper(char c)
 /* The pattern is loose about separators and greedy about length; the country's
  * length decides where the IBAN ends, and the character after it must not be
  * alphanumeric ("FR76...189 EUR" is an IBAN, "FR76...189EUR" is not). */
-static bool iban_check(const char *s, size_t n, struct vg_hit *h)
+static bool iban_check(const struct vg_match *m, struct vg_hit *h)
 {
+        const char *s = m->buf + m->start;
+        size_t n = m->end - m->start;
         if (n < 4)
                 return false;
         char cc[2] = {upper(s[0]), upper(s[1])};

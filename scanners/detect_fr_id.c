@@ -45,8 +45,10 @@ static bool nir_body_plausible(const char *c)
         return true;
 }
 
-static bool nir_check(const char *s, size_t n, struct vg_hit *h)
+static bool nir_check(const struct vg_match *m, struct vg_hit *h)
 {
+        const char *s = m->buf + m->start;
+        size_t n = m->end - m->start;
         size_t k = 0;
         for (size_t i = 0; i < n && k < 16; i++) {
                 char c = s[i];
