@@ -15,14 +15,34 @@
 #include "config.h"
 #include "i18n.h"
 #include "log.h"
+#include "masker.h"
 #include "policy.h"
 #include "report_json.h"
 #include "scan.h"
+#include "worker.h"
 
 #define MAX_DIR_DEPTH 256
 
+/* One top-level file, in the order it was found; results are printed in that
+ * order even though the workers finish them in any order. */
+struct slot {
+        char *path;
+        struct vg_report *report;
+        bool done;
+        int err;
+};
+
 struct run {
-        struct vg_engine *eng;
+        struct vg_masker *masker;
+        struct vg_pool *pool;
+        sd_event *event;
+        struct slot *slots;
+        size_t nslots;
+        size_t cap;
+        size_t printed;
+        size_t in_flight;
+        size_t max_in_flight;
+        int fatal;
         const struct vg_policy *policy;
         enum vg_lang lang;
         bool json;
@@ -91,7 +111,7 @@ static void print_human(struct run *r, const struct vg_report *rep)
 
 static int emit(struct run *r, struct vg_report *rep, const char *path)
 {
-        char *disp = vg_engine_display_name(r->eng, path);
+        char *disp = vg_masker_display(r->masker, path);
         if (!disp)
                 return -ENOMEM;
         free(rep->path);
@@ -116,19 +136,76 @@ static int emit(struct run *r, struct vg_report *rep, const char *path)
         return 0;
 }
 
+static int new_slot(struct run *r, const char *path, size_t *idx)
+{
+        if (r->nslots == r->cap) {
+                size_t ncap = r->cap ? r->cap * 2 : 256;
+                struct slot *ns = reallocarray(r->slots, ncap, sizeof(*ns));
+                if (!ns)
+                        return -ENOMEM;
+                r->slots = ns;
+                r->cap = ncap;
+        }
+        struct slot *s = &r->slots[r->nslots];
+        memset(s, 0, sizeof(*s));
+        if (!(s->path = strdup(path)))
+                return -ENOMEM;
+        *idx = r->nslots++;
+        return 0;
+}
+
+/* Prints the finished slots that are next in order. */
+static void flush_slots(struct run *r)
+{
+        while (r->printed < r->nslots && r->slots[r->printed].done) {
+                struct slot *s = &r->slots[r->printed];
+                int e = s->err < 0 ? s->err : emit(r, s->report, s->path);
+                if (e < 0 && !r->fatal)
+                        r->fatal = e;
+                vg_report_free(s->report);
+                s->report = NULL;
+                free(s->path);
+                s->path = NULL;
+                r->printed++;
+        }
+}
+
 /* A path that could not be scanned at all still gets a line: fail closed. */
 static int emit_unscannable(struct run *r, const char *path, enum vg_reason reason)
 {
         const char *base = strrchr(path, '/');
         base = base && base[1] ? base + 1 : path;
-        struct vg_report *rep = vg_report_new(base);
-        char *where = rep ? vg_engine_display_name(r->eng, base) : NULL;
-        int e = -ENOMEM;
-        if (where && vg_report_add_unscannable(rep, where, reason) == 0)
-                e = emit(r, rep, path);
+        size_t idx;
+        int e = new_slot(r, path, &idx);
+        if (e < 0)
+                return e;
+        struct slot *s = &r->slots[idx];
+        char *where = vg_masker_display(r->masker, base);
+        s->report = where ? vg_report_new(where) : NULL;
+        if (!s->report || vg_report_add_unscannable(s->report, where, reason) < 0)
+                s->err = -ENOMEM;
         free(where);
-        vg_report_free(rep);
-        return e;
+        s->done = true;
+        flush_slots(r);
+        return 0;
+}
+
+struct done_ctx {
+        struct run *run;
+        size_t idx;
+};
+
+static void on_done(void *userdata, struct vg_report *rep, int err)
+{
+        struct done_ctx *c = userdata;
+        struct run *r = c->run;
+        struct slot *s = &r->slots[c->idx];
+        s->report = rep;
+        s->err = err;
+        s->done = true;
+        r->in_flight--;
+        free(c);
+        flush_slots(r);
 }
 
 static int scan_file(struct run *r, int fd, const char *path)
@@ -140,14 +217,26 @@ static int scan_file(struct run *r, int fd, const char *path)
                 r->bytes += (unsigned long long)st.st_size;
         r->files++;
         progress(r, path);
-        struct vg_report *rep = NULL;
-        int e = vg_scan_fd(r->eng, fd, base, &rep);
-        if (e < 0)
-                return emit_unscannable(r, path,
-                                        e == -ENOMEM ? VG_REASON_LIMIT_MEMORY : VG_REASON_IO_ERROR);
-        e = emit(r, rep, path);
-        vg_report_free(rep);
-        return e;
+        /* Bounded in-flight work: descriptors and reports do not pile up. */
+        while (r->in_flight >= r->max_in_flight)
+                if (sd_event_run(r->event, UINT64_MAX) < 0)
+                        return -EIO;
+        size_t idx;
+        int e = new_slot(r, path, &idx);
+        struct done_ctx *c = e == 0 ? malloc(sizeof(*c)) : NULL;
+        if (!c)
+                return -ENOMEM;
+        *c = (struct done_ctx){r, idx};
+        r->in_flight++;
+        e = vg_pool_submit(r->pool, fd, base, on_done, c);
+        if (e < 0) {
+                r->in_flight--;
+                free(c);
+                r->slots[idx].err = e;
+                r->slots[idx].done = true;
+                return e;
+        }
+        return 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -339,17 +428,42 @@ int vg_cli_scan(const char *config_path, int argc, char **argv)
             .json = json,
             .progress = isatty(STDERR_FILENO) == 1,
         };
-        int e = vg_engine_new(&ec, &r.eng);
+        struct vg_pool_config pc = {
+            .engine = &ec,
+            .count = (unsigned)cfg->workers_count,
+            .memory = cfg->workers_memory,
+        };
+        int e = vg_masker_new(&r.masker);
+        if (e >= 0)
+                e = sd_event_new(&r.event);
+        if (e >= 0)
+                e = vg_pool_new(r.event, &pc, &r.pool);
         if (e < 0) {
-                fprintf(stderr, "vigiectl: cannot start the scan engine: %s\n", strerror(-e));
+                fprintf(stderr, "vigiectl: cannot start the scan workers: %s\n", strerror(-e));
+                vg_masker_free(r.masker);
+                sd_event_unref(r.event);
                 vg_config_free(cfg);
                 return 2;
         }
+        r.max_in_flight = 4 * (size_t)vg_pool_workers(r.pool) + 4;
         clock_gettime(CLOCK_MONOTONIC, &r.start);
         for (int i = optind; i < argc && e >= 0; i++)
                 e = scan_arg(&r, argv[i]);
+        while (e >= 0 && r.in_flight > 0)
+                if (sd_event_run(r.event, UINT64_MAX) < 0)
+                        e = -EIO;
+        flush_slots(&r);
+        if (e >= 0 && r.fatal)
+                e = r.fatal;
         progress_end(&r);
-        vg_engine_free(r.eng);
+        vg_pool_free(r.pool);
+        for (size_t i = r.printed; i < r.nslots; i++) {
+                free(r.slots[i].path);
+                vg_report_free(r.slots[i].report);
+        }
+        free(r.slots);
+        sd_event_unref(r.event);
+        vg_masker_free(r.masker);
         vg_config_free(cfg);
         if (e < 0) {
                 fprintf(stderr, "vigiectl: scan stopped: %s\n", strerror(-e));

@@ -62,6 +62,7 @@ struct vg_report {
         char *type;
         bool type_mismatch;
         uint64_t size;
+        char sha256[65]; /* of the whole object, hex; empty when not computed */
         struct vg_finding *findings;
         size_t nfindings;
         size_t findings_cap;

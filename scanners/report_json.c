@@ -24,6 +24,8 @@ json_t *vg_report_to_json(const struct vg_report *r)
         e |= set(o, "action", json_string(vg_action_name(r->action)));
         e |= set(o, "type", json_string(r->type ? r->type : "application/octet-stream"));
         e |= set(o, "size", json_integer((json_int_t)r->size));
+        if (r->sha256[0])
+                e |= set(o, "sha256", json_string(r->sha256));
         if (r->type_mismatch)
                 e |= set(o, "type_mismatch", json_true());
         if (r->policy)
@@ -107,6 +109,11 @@ int vg_report_from_json(const json_t *j, struct vg_report **ret)
         r->monitor = json_is_true(json_object_get(j, "monitor"));
         json_int_t size = json_integer_value(json_object_get(j, "size"));
         r->size = size > 0 ? (uint64_t)size : 0;
+        const char *sha = str_field(j, "sha256");
+        if (sha && strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64)
+                memcpy(r->sha256, sha, 65);
+        else if (sha)
+                e = -EINVAL;
         const char *policy = str_field(j, "policy");
         if (!e && policy && !(r->policy = strdup(policy)))
                 e = -ENOMEM;

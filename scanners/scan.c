@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "masker.h"
 #include "detect.h"
 #include "sniff.h"
 #include "text.h"
@@ -54,55 +55,12 @@ void vg_engine_free(struct vg_engine *e)
         free(e);
 }
 
-/* Escapes what must not reach a terminal, a log line or a JSON string as-is. */
-static char *escape_name(const char *s, size_t n)
-{
-        struct vg_buf b;
-        vg_buf_init(&b, n * 4 + 1);
-        static const char hex[] = "0123456789abcdef";
-        size_t i = 0;
-        while (i < n) {
-                unsigned char c = (unsigned char)s[i];
-                size_t len = 0;
-                if (c >= 0x20 && c < 0x7f && c != '\\') {
-                        len = 1;
-                } else if (c >= 0xc2 && c <= 0xf4) {
-                        size_t want = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-                        if (i + want <= n) {
-                                len = want;
-                                for (size_t k = 1; k < want; k++)
-                                        if (((unsigned char)s[i + k] & 0xc0) != 0x80)
-                                                len = 0;
-                                /* reject overlongs and surrogates */
-                                unsigned char c1 = (unsigned char)s[i + 1];
-                                if (len && ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) ||
-                                            (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90)))
-                                        len = 0;
-                        }
-                }
-                int e;
-                if (len) {
-                        e = vg_buf_append(&b, s + i, len);
-                        i += len;
-                } else {
-                        char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
-                        e = vg_buf_append(&b, esc, 4);
-                        i++;
-                }
-                if (e < 0) {
-                        vg_buf_free(&b);
-                        return NULL;
-                }
-        }
-        return vg_buf_take(&b);
-}
-
 char *vg_engine_display_name(struct vg_engine *e, const char *name)
 {
         char *masked = vg_rules_mask_string(e->rules, name, strlen(name));
         if (!masked)
                 return NULL;
-        char *out = escape_name(masked, strlen(masked));
+        char *out = vg_escape_name(masked, strlen(masked));
         free(masked);
         return out;
 }

@@ -1,0 +1,652 @@
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <grp.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "masker.h"
+#include "report_json.h"
+
+/* Framing on the worker socket (a stream):
+ *   request  = u32 job | u32 name length | name bytes, with the file's
+ *              descriptor attached (SCM_RIGHTS) to the first byte;
+ *   response = u32 job | u32 length | the report as JSON.
+ * Names travel as bytes: they need not be UTF-8. */
+#define NAME_MAX_BYTES 4096
+#define REPORT_MAX     (64u << 20)
+#define INIT_FAILS_MAX 5
+
+struct job {
+        uint32_t id;
+        int fd;
+        char *name;
+        vg_pool_done_fn done;
+        void *userdata;
+        struct job *next;
+};
+
+struct worker {
+        struct vg_pool *pool;
+        pid_t pid;
+        int sock;
+        sd_event_source *io;
+        sd_event_source *child;
+        sd_event_source *timer;
+        struct job *job;
+        enum vg_reason kill_reason; /* why we killed it, if we did */
+        struct vg_buf in;
+        bool served; /* has finished at least one job */
+        bool retire; /* replace once idle (config reloaded) */
+};
+
+struct vg_pool {
+        sd_event *ev;
+        struct vg_pool_config cfg;
+        struct worker *w;
+        unsigned n;
+        struct job *head, *tail;
+        size_t queued;
+        uint32_t next_id;
+        uint64_t restarts;
+        unsigned init_fails;
+        sd_event_source *backoff;
+        struct vg_masker *masker;
+};
+
+static void job_free(struct job *j)
+{
+        if (!j)
+                return;
+        if (j->fd >= 0)
+                close(j->fd);
+        free(j->name);
+        free(j);
+}
+
+/* A report for a file the worker could not finish. */
+static void job_fail(struct vg_pool *p, struct job *j, enum vg_reason reason)
+{
+        char *where = vg_masker_display(p->masker, j->name);
+        struct vg_report *r = where ? vg_report_new(where) : NULL;
+        int e = -ENOMEM;
+        if (r && vg_report_add_unscannable(r, where, reason) == 0)
+                e = 0;
+        free(where);
+        if (e < 0) {
+                vg_report_free(r);
+                r = NULL;
+        }
+        j->done(j->userdata, r, e);
+}
+
+/* ---- the worker process ------------------------------------------------- */
+
+static int read_full(int fd, void *buf, size_t n)
+{
+        char *p = buf;
+        while (n > 0) {
+                ssize_t r = read(fd, p, n);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        return r < 0 ? -errno : -EPIPE;
+                p += r;
+                n -= (size_t)r;
+        }
+        return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t n)
+{
+        const char *p = buf;
+        while (n > 0) {
+                ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        return w < 0 ? -errno : -EPIPE;
+                p += w;
+                n -= (size_t)w;
+        }
+        return 0;
+}
+
+/* SHA-256 of the whole object, read with pread so the scan's offsets are untouched:
+ * the identity the store, the allowlist and the audit log refer to. */
+static bool sha256_fd(int fd, char out[65])
+{
+        GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+        enum { BLK = 256 * 1024 };
+        unsigned char *buf = malloc(BLK);
+        bool ok = c && buf;
+        off_t off = 0;
+        while (ok) {
+                ssize_t r = pread(fd, buf, BLK, off);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0)
+                        ok = false;
+                if (r <= 0)
+                        break;
+                g_checksum_update(c, buf, (gssize)r);
+                off += r;
+        }
+        if (ok)
+                memcpy(out, g_checksum_get_string(c), 65);
+        if (c)
+                g_checksum_free(c);
+        free(buf);
+        return ok;
+}
+
+static int serve(int sock, struct vg_engine *eng)
+{
+        for (;;) {
+                uint32_t hdr[2];
+                char cbuf[CMSG_SPACE(sizeof(int))];
+                struct iovec iov = {hdr, sizeof(hdr)};
+                struct msghdr mh = {.msg_iov = &iov,
+                                    .msg_iovlen = 1,
+                                    .msg_control = cbuf,
+                                    .msg_controllen = sizeof(cbuf)};
+                ssize_t r;
+                do
+                        r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+                while (r < 0 && errno == EINTR);
+                if (r == 0)
+                        return 0; /* the supervisor closed: done */
+                if (r != (ssize_t)sizeof(hdr))
+                        return -EPROTO;
+                int fd = -1;
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+                            c->cmsg_len == CMSG_LEN(sizeof(int)))
+                                memcpy(&fd, CMSG_DATA(c), sizeof(int));
+                if (fd < 0 || hdr[1] == 0 || hdr[1] > NAME_MAX_BYTES) {
+                        if (fd >= 0)
+                                close(fd);
+                        return -EPROTO;
+                }
+                char name[NAME_MAX_BYTES + 1];
+                if (read_full(sock, name, hdr[1]) < 0) {
+                        close(fd);
+                        return -EPROTO;
+                }
+                name[hdr[1]] = '\0';
+                struct vg_report *rep = NULL;
+                int e = vg_scan_fd(eng, fd, name, &rep);
+                if (e == 0 && !sha256_fd(fd, rep->sha256))
+                        e = vg_report_add_unscannable(rep, rep->path, VG_REASON_IO_ERROR);
+                close(fd);
+                char *json = rep ? vg_report_to_json_line(rep) : NULL;
+                vg_report_free(rep);
+                if (!json)
+                        return -ENOMEM; /* the supervisor reports limit:memory */
+                uint32_t out[2] = {hdr[0], (uint32_t)strlen(json)};
+                e = write_full(sock, out, sizeof(out));
+                if (!e)
+                        e = write_full(sock, json, out[1]);
+                free(json);
+                if (e < 0)
+                        return e;
+        }
+}
+
+int vg_worker_confine(const struct vg_pool_config *cfg)
+{
+        /* rlimits first: they need no privilege. No core dumps (they would hold
+         * the content being scanned), no children, a bounded address space. */
+        struct rlimit zero = {0, 0};
+        if (setrlimit(RLIMIT_CORE, &zero) < 0)
+                return -errno;
+#ifndef VIGIE_SANITIZED
+        /* ASan reserves terabytes of address space: the limit is for real builds. */
+        if (cfg->memory) {
+                struct rlimit as = {cfg->memory, cfg->memory};
+                if (setrlimit(RLIMIT_AS, &as) < 0)
+                        return -errno;
+        }
+#endif
+        if (geteuid() == 0) {
+                const char *user = cfg->user ? cfg->user : "vigie";
+                struct passwd *pw = getpwnam(user);
+                uid_t uid = pw ? pw->pw_uid : 65534;
+                gid_t gid = pw ? pw->pw_gid : 65534;
+                if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+                    setresuid(uid, uid, uid) < 0)
+                        return -errno;
+                /* Leaving uid 0 without keep-caps clears every capability. */
+                if (geteuid() == 0 || getegid() == 0)
+                        return -EPERM;
+        }
+        struct rlimit nproc = {0, 0};
+        if (setrlimit(RLIMIT_NPROC, &nproc) < 0)
+                return -errno;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -errno;
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+static void __attribute__((noreturn)) worker_main(int sock, const struct vg_pool_config *cfg)
+{
+        /* Only the socket and stdio stay open (stderr carries sanitizer reports). */
+        if (dup2(sock, 3) < 0)
+                _exit(70);
+        for (int fd = 4; fd < 1024; fd++)
+                close(fd);
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() == 1)
+                _exit(70);
+        prctl(PR_SET_NAME, "vigie-worker", 0, 0, 0);
+        struct vg_engine *eng = NULL;
+        /* Everything the parsers would load lazily is loaded here, before the
+         * worker confines itself. */
+        if (vg_engine_new(cfg->engine, &eng) < 0)
+                _exit(71);
+        if (vg_worker_confine(cfg) < 0)
+                _exit(72);
+        int e = serve(3, eng);
+        vg_engine_free(eng);
+        _exit(e < 0 ? 73 : 0);
+}
+
+/* ---- the supervisor side ------------------------------------------------ */
+
+static int spawn(struct vg_pool *p, struct worker *w);
+static void dispatch(struct vg_pool *p);
+
+static void worker_reset(struct worker *w)
+{
+        w->io = sd_event_source_disable_unref(w->io);
+        w->timer = sd_event_source_disable_unref(w->timer);
+        w->child = sd_event_source_disable_unref(w->child);
+        if (w->sock >= 0)
+                close(w->sock);
+        w->sock = -1;
+        w->pid = 0;
+        vg_buf_free(&w->in);
+        w->served = false;
+        w->retire = false;
+        w->kill_reason = VG_REASON_NONE;
+}
+
+static int on_backoff(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        (void)s;
+        (void)usec;
+        struct vg_pool *p = userdata;
+        p->backoff = sd_event_source_disable_unref(p->backoff);
+        for (unsigned i = 0; i < p->n; i++)
+                if (!p->w[i].pid)
+                        (void)spawn(p, &p->w[i]);
+        dispatch(p);
+        return 0;
+}
+
+static void fail_queue(struct vg_pool *p, enum vg_reason reason)
+{
+        while (p->head) {
+                struct job *j = p->head;
+                p->head = j->next;
+                p->queued--;
+                job_fail(p, j, reason);
+                job_free(j);
+        }
+        p->tail = NULL;
+}
+
+static int on_child(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+        (void)s;
+        struct worker *w = userdata;
+        struct vg_pool *p = w->pool;
+        struct job *j = w->job;
+        enum vg_reason reason = w->kill_reason ? w->kill_reason : VG_REASON_WORKER_CRASH;
+        bool was_serving = w->served || j;
+        (void)si;
+        w->job = NULL;
+        worker_reset(w);
+        if (j) {
+                job_fail(p, j, reason);
+                job_free(j);
+        }
+        p->restarts++;
+        /* A worker that dies before serving anything is failing to start (bad
+         * config, missing magic database): back off rather than spin, and fail
+         * what waits so nothing hangs and nothing passes. */
+        if (!was_serving && ++p->init_fails >= INIT_FAILS_MAX) {
+                fail_queue(p, VG_REASON_WORKER_CRASH);
+                if (!p->backoff)
+                        sd_event_add_time_relative(p->ev, &p->backoff, CLOCK_MONOTONIC, 1000000, 0,
+                                                   on_backoff, p);
+                return 0;
+        }
+        if (!p->backoff && spawn(p, w) == 0)
+                dispatch(p);
+        return 0;
+}
+
+static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        (void)s;
+        (void)usec;
+        struct worker *w = userdata;
+        if (w->pid > 0) {
+                w->kill_reason = VG_REASON_LIMIT_TIME;
+                kill(w->pid, SIGKILL);
+        }
+        return 0;
+}
+
+static void finish_job(struct worker *w, const char *json, size_t len)
+{
+        struct vg_pool *p = w->pool;
+        struct job *j = w->job;
+        w->job = NULL;
+        w->timer = sd_event_source_disable_unref(w->timer);
+        w->served = true;
+        p->init_fails = 0;
+        json_error_t jerr;
+        json_t *doc = json_loadb(json, len, 0, &jerr);
+        struct vg_report *r = NULL;
+        if (!doc || vg_report_from_json(doc, &r) < 0) {
+                /* A worker that answers nonsense is not trusted again. */
+                json_decref(doc);
+                job_fail(p, j, VG_REASON_WORKER_CRASH);
+                job_free(j);
+                kill(w->pid, SIGKILL);
+                return;
+        }
+        json_decref(doc);
+        j->done(j->userdata, r, 0);
+        job_free(j);
+        if (w->retire) {
+                /* The child handler spawns its replacement with the new config. */
+                kill(w->pid, SIGKILL);
+                w->kill_reason = VG_REASON_WORKER_CRASH;
+                w->served = true;
+        }
+}
+
+static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        (void)s;
+        (void)revents;
+        struct worker *w = userdata;
+        char buf[65536];
+        for (;;) {
+                ssize_t r = read(fd, buf, sizeof(buf));
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0 && errno == EAGAIN)
+                        break;
+                if (r <= 0) {
+                        /* EOF: the child handler does the rest. */
+                        w->io = sd_event_source_disable_unref(w->io);
+                        return 0;
+                }
+                if (vg_buf_append(&w->in, buf, (size_t)r) < 0) {
+                        w->kill_reason = VG_REASON_LIMIT_MEMORY;
+                        kill(w->pid, SIGKILL);
+                        return 0;
+                }
+        }
+        while (w->in.len >= 8) {
+                uint32_t hdr[2];
+                memcpy(hdr, w->in.data, sizeof(hdr));
+                if (hdr[1] > REPORT_MAX || !w->job || hdr[0] != w->job->id) {
+                        w->kill_reason = VG_REASON_WORKER_CRASH;
+                        kill(w->pid, SIGKILL);
+                        return 0;
+                }
+                if (w->in.len < 8 + (size_t)hdr[1])
+                        break;
+                finish_job(w, w->in.data + 8, hdr[1]);
+                vg_buf_consume(&w->in, 8 + (size_t)hdr[1]);
+        }
+        dispatch(w->pool);
+        return 0;
+}
+
+static int spawn(struct vg_pool *p, struct worker *w)
+{
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        pid_t pid = fork();
+        if (pid < 0) {
+                int e = -errno;
+                close(sv[0]);
+                close(sv[1]);
+                return e;
+        }
+        if (pid == 0) {
+                close(sv[0]);
+                worker_main(sv[1], &p->cfg);
+        }
+        close(sv[1]);
+        w->pool = p;
+        w->pid = pid;
+        w->sock = sv[0];
+        vg_buf_init(&w->in, REPORT_MAX + 8);
+        int fl = fcntl(w->sock, F_GETFL);
+        fcntl(w->sock, F_SETFL, fl | O_NONBLOCK);
+        int e = sd_event_add_io(p->ev, &w->io, w->sock, EPOLLIN, on_io, w);
+        if (e >= 0)
+                e = sd_event_add_child(p->ev, &w->child, pid, WEXITED, on_child, w);
+        if (e < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                worker_reset(w);
+                return e;
+        }
+        return 0;
+}
+
+static int send_job(struct worker *w, struct job *j)
+{
+        size_t nlen = strlen(j->name);
+        uint32_t hdr[2] = {j->id, (uint32_t)nlen};
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        memset(cbuf, 0, sizeof(cbuf));
+        struct iovec iov[2] = {{hdr, sizeof(hdr)}, {j->name, nlen}};
+        struct msghdr mh = {
+            .msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &j->fd, sizeof(int));
+        /* A few KiB into an empty socket buffer: never partial in practice; a
+         * short send is treated as a dead worker. */
+        ssize_t r;
+        do
+                r = sendmsg(w->sock, &mh, MSG_NOSIGNAL);
+        while (r < 0 && errno == EINTR);
+        if (r != (ssize_t)(sizeof(hdr) + nlen))
+                return -EPIPE;
+        return 0;
+}
+
+static void dispatch(struct vg_pool *p)
+{
+        for (unsigned i = 0; i < p->n && p->head; i++) {
+                struct worker *w = &p->w[i];
+                if (!w->pid || w->job || w->kill_reason)
+                        continue;
+                struct job *j = p->head;
+                p->head = j->next;
+                if (!p->head)
+                        p->tail = NULL;
+                p->queued--;
+                j->next = NULL;
+                w->job = j;
+                if (send_job(w, j) < 0) {
+                        w->kill_reason = VG_REASON_WORKER_CRASH;
+                        kill(w->pid, SIGKILL);
+                        continue;
+                }
+                /* The file's own limit plus a grace period; past it, the kill. */
+                uint64_t usec =
+                    p->cfg.engine->limits.max_scan_time * 1000000ull + p->cfg.grace_ms * 1000ull;
+                if (sd_event_add_time_relative(p->ev, &w->timer, CLOCK_MONOTONIC, usec, 0,
+                                               on_timeout, w) < 0) {
+                        w->kill_reason = VG_REASON_WORKER_CRASH;
+                        kill(w->pid, SIGKILL);
+                }
+        }
+}
+
+int vg_pool_new(sd_event *ev, const struct vg_pool_config *cfg, struct vg_pool **ret)
+{
+        struct vg_pool *p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->ev = sd_event_ref(ev);
+        p->cfg = *cfg;
+        if (!p->cfg.grace_ms)
+                p->cfg.grace_ms = 2000;
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        p->n = cfg->count ? cfg->count : (unsigned)(cores > 0 ? cores : 1);
+        p->w = calloc(p->n, sizeof(*p->w));
+        int e = p->w ? vg_masker_new(&p->masker) : -ENOMEM;
+        if (e < 0)
+                goto fail;
+        /* sd-event's child sources need SIGCHLD blocked. */
+        sigset_t ss;
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        for (unsigned i = 0; i < p->n; i++) {
+                p->w[i].sock = -1;
+                p->w[i].pool = p;
+                if ((e = spawn(p, &p->w[i])) < 0)
+                        goto fail;
+        }
+        *ret = p;
+        return 0;
+fail:
+        vg_pool_free(p);
+        return e;
+}
+
+void vg_pool_free(struct vg_pool *p)
+{
+        if (!p)
+                return;
+        for (unsigned i = 0; p->w && i < p->n; i++) {
+                struct worker *w = &p->w[i];
+                if (w->pid > 0) {
+                        kill(w->pid, SIGKILL);
+                        waitpid(w->pid, NULL, 0);
+                }
+                struct job *j = w->job;
+                w->job = NULL;
+                worker_reset(w);
+                if (j) {
+                        job_fail(p, j, VG_REASON_WORKER_CRASH);
+                        job_free(j);
+                }
+        }
+        fail_queue(p, VG_REASON_WORKER_CRASH);
+        sd_event_source_disable_unref(p->backoff);
+        vg_masker_free(p->masker);
+        free(p->w);
+        sd_event_unref(p->ev);
+        free(p);
+}
+
+int vg_pool_submit(struct vg_pool *p, int fd, const char *name, vg_pool_done_fn done,
+                   void *userdata)
+{
+        if (!name || !*name || strlen(name) > NAME_MAX_BYTES)
+                return -EINVAL;
+        struct job *j = calloc(1, sizeof(*j));
+        if (!j)
+                return -ENOMEM;
+        j->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        j->name = strdup(name);
+        if (j->fd < 0 || !j->name) {
+                int e = j->fd < 0 ? -errno : -ENOMEM;
+                job_free(j);
+                return e;
+        }
+        j->id = ++p->next_id;
+        j->done = done;
+        j->userdata = userdata;
+        if (p->tail)
+                p->tail->next = j;
+        else
+                p->head = j;
+        p->tail = j;
+        p->queued++;
+        dispatch(p);
+        return 0;
+}
+
+size_t vg_pool_pending(const struct vg_pool *p)
+{
+        return p->queued + vg_pool_busy(p);
+}
+
+unsigned vg_pool_workers(const struct vg_pool *p)
+{
+        unsigned n = 0;
+        for (unsigned i = 0; i < p->n; i++)
+                n += p->w[i].pid > 0;
+        return n;
+}
+
+unsigned vg_pool_busy(const struct vg_pool *p)
+{
+        unsigned n = 0;
+        for (unsigned i = 0; i < p->n; i++)
+                n += p->w[i].job != NULL;
+        return n;
+}
+
+uint64_t vg_pool_restarts(const struct vg_pool *p)
+{
+        return p->restarts;
+}
+
+pid_t vg_pool_worker_pid(const struct vg_pool *p, unsigned i)
+{
+        return i < p->n ? p->w[i].pid : 0;
+}
+
+int vg_pool_set_engine(struct vg_pool *p, const struct vg_engine_config *engine)
+{
+        p->cfg.engine = engine;
+        for (unsigned i = 0; i < p->n; i++) {
+                struct worker *w = &p->w[i];
+                if (!w->pid)
+                        continue;
+                if (w->job) {
+                        w->retire = true;
+                } else {
+                        w->kill_reason = VG_REASON_WORKER_CRASH;
+                        w->served = true;
+                        kill(w->pid, SIGKILL);
+                }
+        }
+        return 0;
+}
