@@ -8,8 +8,8 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian 12 packages: to build, and in addition to test.
 DEPS_BUILD := cmake make gcc pkg-config libmagic-dev libarchive-dev libpcre2-dev \
               libsystemd-dev libconfig-dev libjansson-dev libexpat1-dev \
-              libpoppler-glib-dev libgmime-3.0-dev
-DEPS_TEST  := libcmocka-dev python3 zip p7zip-full
+              libpoppler-glib-dev libgmime-3.0-dev libsqlite3-dev
+DEPS_TEST  := libcmocka-dev python3 zip p7zip-full util-linux
 DEPS_DEMO  := python3
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -52,9 +52,9 @@ demo: deps
 
 # Command 2: build normally and with ASan+UBSan, and run every test in both.
 check: deps-test
-	cmake -S . -B $(BUILD) -DVIGIE_TESTS=ON
+	cmake -S . -B $(BUILD) -DVIGIE_TESTS=ON -DVIGIE_CRASHPOINTS=ON
 	cmake --build $(BUILD) -j $(JOBS)
-	cmake -S . -B $(BUILD_ASAN) -DVIGIE_TESTS=ON -DVIGIE_SANITIZE=ON
+	cmake -S . -B $(BUILD_ASAN) -DVIGIE_TESTS=ON -DVIGIE_SANITIZE=ON -DVIGIE_CRASHPOINTS=ON
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)

@@ -532,7 +532,7 @@ static int route_string(struct ctx *c, const config_setting_t *s, char **dst)
         return set_string(dst, config_setting_get_string(s));
 }
 
-static void route_free(struct vg_route *r)
+static void route_clear(struct vg_route *r)
 {
         free(r->name);
         free(r->watch);
@@ -547,6 +547,57 @@ static void route_free(struct vg_route *r)
         strlist_free(&r->ai_domains);
 }
 
+void vg_route_free(struct vg_route *r)
+{
+        if (!r)
+                return;
+        route_clear(r);
+        free(r);
+}
+
+static int strlist_copy(struct vg_strlist *dst, const struct vg_strlist *src)
+{
+        dst->n = 0;
+        dst->v = calloc(src->n + 1, sizeof(char *));
+        if (!dst->v)
+                return -ENOMEM;
+        for (size_t i = 0; i < src->n; i++) {
+                if (!(dst->v[i] = strdup(src->v[i])))
+                        return -ENOMEM;
+                dst->n++;
+        }
+        return 0;
+}
+
+static int dup_opt(char **dst, const char *src)
+{
+        *dst = NULL;
+        if (src && !(*dst = strdup(src)))
+                return -ENOMEM;
+        return 0;
+}
+
+struct vg_route *vg_route_copy(const struct vg_route *r)
+{
+        struct vg_route *c = calloc(1, sizeof(*c));
+        if (!c)
+                return NULL;
+        *c = *r;
+        int e = dup_opt(&c->name, r->name) | dup_opt(&c->watch, r->watch) |
+                dup_opt(&c->deliver, r->deliver) | dup_opt(&c->policy, r->policy) |
+                dup_opt(&c->spool, r->spool) | dup_opt(&c->forward, r->forward) |
+                dup_opt(&c->ai_domains_policy, r->ai_domains_policy) |
+                dup_opt(&c->external_policy, r->external_policy) |
+                strlist_copy(&c->ignore, &r->ignore) |
+                strlist_copy(&c->internal_domains, &r->internal_domains) |
+                strlist_copy(&c->ai_domains, &r->ai_domains);
+        if (e) {
+                vg_route_free(c);
+                return NULL;
+        }
+        return c;
+}
+
 static int parse_route(struct ctx *c, const config_setting_t *g, struct vg_route *r)
 {
         char name[256];
@@ -554,6 +605,15 @@ static int parse_route(struct ctx *c, const config_setting_t *g, struct vg_route
         const char *type = NULL;
         r->notice = true;
         r->settle_ms = 1000;
+        /* Office lock files, temporary and partial downloads: never decided. */
+        static const char *const ignore_default[] = {"~$*", ".~lock.*", "*.tmp", "*.part",
+                                                     "*.crdownload"};
+        r->ignore.v = calloc(6, sizeof(char *));
+        if (!r->ignore.v)
+                return -ENOMEM;
+        for (size_t i = 0; i < 5; i++)
+                if (!(r->ignore.v[r->ignore.n++] = strdup(ignore_default[i])))
+                        return -ENOMEM;
         r->line = config_setting_source_line(g);
         for (int i = 0; i < n; i++) {
                 const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
@@ -736,7 +796,7 @@ void vg_config_free(struct vg_config *c)
                 vg_policy_clear(&c->policies[i]);
         free(c->policies);
         for (size_t i = 0; i < c->nroutes; i++)
-                route_free(&c->routes[i]);
+                route_clear(&c->routes[i]);
         free(c->routes);
         for (size_t i = 0; i < c->nwebhooks; i++) {
                 free(c->webhooks[i].url);

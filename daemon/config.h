@@ -83,5 +83,8 @@ int vg_config_load_string(const char *text, const char *name, struct vg_config *
                           size_t errsz);
 void vg_config_free(struct vg_config *c);
 const struct vg_policy *vg_config_policy(const struct vg_config *c, const char *name);
+/* A deep copy of a route (the running route outlives a reload). */
+struct vg_route *vg_route_copy(const struct vg_route *r);
+void vg_route_free(struct vg_route *r);
 /* Parses "200M", "1G", "512K", "4096": bytes. -EINVAL on a malformed size, -ERANGE. */
 int vg_parse_size(const char *s, uint64_t *ret);

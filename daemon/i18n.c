@@ -73,3 +73,32 @@ const char *vg_i18n_in(enum vg_lang l)
 {
         return l == VG_LANG_EN ? "in" : "dans";
 }
+
+const char *vg_i18n_detector(enum vg_lang l, const char *id)
+{
+        static const struct {
+                const char *id, *fr, *en;
+        } names[] = {
+            {"fr_nir", "numéro de sécurité sociale", "social security number"},
+            {"iban", "coordonnées bancaires (IBAN)", "bank account (IBAN)"},
+            {"fr_rib", "relevé d'identité bancaire (RIB)", "bank details (RIB)"},
+            {"credit_card", "numéro de carte bancaire", "payment card number"},
+            {"fr_cni", "numéro de carte d'identité", "identity card number"},
+            {"fr_passport", "numéro de passeport", "passport number"},
+            {"fr_tax_id", "numéro fiscal", "tax number"},
+            {"fr_driving_licence", "numéro de permis de conduire", "driving licence number"},
+            {"fr_health_id", "identifiant de professionnel de santé", "health professional id"},
+            {"email", "adresses e-mail (liste de contacts)", "e-mail addresses (contact list)"},
+            {"phone_fr", "numéros de téléphone (liste de contacts)",
+             "phone numbers (contact list)"},
+            {"secret_key", "clé privée", "private key"},
+            {"api_token", "jeton d'accès ou clé d'API", "access token or API key"},
+            {"password", "mot de passe", "password"},
+            {"marking", "mention de confidentialité", "confidentiality marking"},
+            {"health", "données de santé", "health data"},
+        };
+        for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+                if (strcmp(names[i].id, id) == 0)
+                        return l == VG_LANG_EN ? names[i].en : names[i].fr;
+        return id;
+}

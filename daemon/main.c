@@ -1,6 +1,6 @@
-/* vigied: the supervisor. One sd-event loop owns signals, timers and (as the
- * routes arrive) inotify watches, scan workers, the store and the control socket.
- * It never parses untrusted content itself. */
+/* vigied: the supervisor. One sd-event loop owns signals, timers, the folder
+ * routes (inotify), the scan workers, the quarantine store and the control
+ * socket. It never parses untrusted content itself: workers do. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -8,75 +8,174 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
-#include <systemd/sd-event.h>
 #include <time.h>
 
 #include "config.h"
+#include "control.h"
+#include "folder.h"
 #include "log.h"
+#include "manager.h"
+#include "masker.h"
+#include "store.h"
+#include "worker.h"
 
-struct manager {
-        sd_event *event;
-        const char *config_path;
-        struct vg_config *config;
-        time_t started;
-        unsigned reloads;
-};
+#define STATUS_USEC (5ull * 1000000)
+#define PURGE_USEC  (3600ull * 1000000)
 
-static int load_config(const char *path, struct vg_config **ret)
+static void engine_config(struct vg_manager *m)
 {
+        m->engine_cfg = (struct vg_engine_config){
+            .limits = m->config->limits,
+            .tmpdir = m->config->workers_tmpdir,
+        };
+}
+
+struct vg_folder *vg_manager_folder(struct vg_manager *m, const char *route)
+{
+        for (size_t i = 0; i < m->nfolders; i++)
+                if (m->folders[i] && strcmp(vg_folder_name(m->folders[i]), route) == 0)
+                        return m->folders[i];
+        return NULL;
+}
+
+void vg_manager_notify_status(struct vg_manager *m)
+{
+        const struct vg_counters *k = &m->counters;
+        sd_notifyf(0,
+                   "STATUS=%zu route(s); scanned %llu, delivered %llu, held %llu, unscannable "
+                   "%llu; queue %zu; workers %u",
+                   m->nfolders, (unsigned long long)k->scanned, (unsigned long long)k->delivered,
+                   (unsigned long long)k->held, (unsigned long long)k->unscannable,
+                   m->pool ? vg_pool_pending(m->pool) : 0, m->pool ? vg_pool_workers(m->pool) : 0);
+}
+
+/* Builds the running folder routes of the current config, reusing those whose
+ * folders and mode did not change and retiring the others. */
+static int start_routes(struct vg_manager *m)
+{
+        struct vg_folder **old = m->folders;
+        size_t nold = m->nfolders;
+        m->folders = calloc(m->config->nroutes + 1, sizeof(*m->folders));
+        m->nfolders = 0;
+        if (!m->folders) {
+                m->folders = old;
+                m->nfolders = nold;
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < m->config->nroutes; i++) {
+                const struct vg_route *r = &m->config->routes[i];
+                if (r->type != VG_ROUTE_FOLDER)
+                        continue;
+                struct vg_folder *f = NULL;
+                for (size_t k = 0; k < nold; k++)
+                        if (old[k] && strcmp(vg_folder_name(old[k]), r->name) == 0 &&
+                            vg_folder_same_place(old[k], r)) {
+                                f = old[k];
+                                old[k] = NULL;
+                                vg_folder_update(f, r);
+                        }
+                if (!f && vg_folder_new(m, r, &f) < 0) {
+                        /* Logged by the route; the others go on. */
+                        continue;
+                }
+                m->folders[m->nfolders++] = f;
+        }
+        for (size_t k = 0; k < nold; k++)
+                vg_folder_retire(old ? old[k] : NULL);
+        free(old);
+        return 0;
+}
+
+int vg_manager_reload(struct vg_manager *m, char *msg, size_t msgsz)
+{
+        sd_notify(0, "RELOADING=1");
+        struct vg_config *nc = NULL;
         char err[1024];
-        int e = vg_config_load(path, ret, err, sizeof(err));
-        if (e < 0)
-                vg_log(LOG_ERR, "event=config-error message=\"%s\"", err);
+        int e = vg_config_load(m->config_path, &nc, err, sizeof(err));
+        if (e < 0) {
+                vg_log(LOG_ERR, "event=reload-refused config-error=\"%s\" kept=running", err);
+                snprintf(msg, msgsz, "%s", err);
+        } else {
+                struct vg_config *old = m->config;
+                m->config = nc;
+                m->lang = vg_lang_from_name(nc->language);
+                engine_config(m);
+                vg_pool_set_engine(m->pool, &m->engine_cfg);
+                start_routes(m);
+                vg_config_free(old);
+                m->reloads++;
+                vg_log(LOG_INFO, "event=reloaded config=%s routes=%zu", nc->path, m->nfolders);
+                snprintf(msg, msgsz, "configuration %s reloaded, %zu folder route(s)", nc->path,
+                         m->nfolders);
+        }
+        sd_notify(0, "READY=1");
+        vg_manager_notify_status(m);
         return e;
 }
 
-static void notify_status(struct manager *m)
-{
-        sd_notifyf(0, "STATUS=vigied running: %zu route(s), config %s, reloads %u",
-                   m->config->nroutes, m->config->path, m->reloads);
-}
-
-/* SIGHUP: a broken new config is refused and the old one stays. */
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
         (void)s;
         (void)si;
-        struct manager *m = userdata;
-        sd_notify(0, "RELOADING=1");
-        struct vg_config *nc = NULL;
-        if (load_config(m->config_path, &nc) < 0) {
-                vg_log(LOG_WARNING, "event=reload-refused config=%s kept=old", m->config->path);
-        } else {
-                vg_config_free(m->config);
-                m->config = nc;
-                m->reloads++;
-                vg_log(LOG_INFO, "event=reloaded config=%s routes=%zu", nc->path, nc->nroutes);
-        }
-        sd_notify(0, "READY=1");
-        notify_status(m);
+        char msg[1024];
+        vg_manager_reload(userdata, msg, sizeof(msg));
         return 0;
 }
 
 static int on_exit_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
-        struct manager *m = userdata;
+        struct vg_manager *m = userdata;
         (void)s;
         vg_log(LOG_INFO, "event=stopping signal=%s", strsignal((int)si->ssi_signo));
         sd_notify(0, "STOPPING=1");
         return sd_event_exit(m->event, 0);
 }
 
+static int on_status(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        vg_manager_notify_status(userdata);
+        sd_event_source_set_time(s, usec + STATUS_USEC);
+        sd_event_source_set_enabled(s, SD_EVENT_ON);
+        return 0;
+}
+
+static int on_purge(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        struct vg_manager *m = userdata;
+        int n = vg_store_purge(m->store, (int64_t)m->config->retention_days * 86400);
+        if (n > 0)
+                vg_log(LOG_INFO, "event=purged items=%d retention_days=%llu", n,
+                       (unsigned long long)m->config->retention_days);
+        else if (n < 0)
+                vg_log(LOG_ERR, "event=purge-failed error=\"%s\"", strerror(-n));
+        sd_event_source_set_time(s, usec + PURGE_USEC);
+        sd_event_source_set_enabled(s, SD_EVENT_ON);
+        return 0;
+}
+
 static void usage(FILE *f)
 {
-        fputs("Usage: vigied [-c CONFIG] [--check-config] [--foreground]\n"
+        fputs("Usage: vigied [-c CONFIG] [--check-config]\n"
+              "Watches the configured routes, holds what must not leave and lets the admin\n"
+              "decide (vigiectl). Runs in the foreground; systemd supervises it.\n"
               "  -c, --config FILE   configuration (default: /etc/vigie/vigie.conf if it\n"
               "                      exists, else the built-in defaults)\n"
               "  --check-config      validate the configuration and exit (0 valid, 2 not)\n"
               "  -h, --help          this help\n"
               "  --version           the version\n",
               f);
+}
+
+static void raise_nofile(void)
+{
+        /* One descriptor per file in flight: use what the system allows. */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                setrlimit(RLIMIT_NOFILE, &rl);
+        }
 }
 
 int main(int argc, char **argv)
@@ -86,7 +185,7 @@ int main(int argc, char **argv)
             {"foreground", no_argument, NULL, 'f'},   {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
         };
-        struct manager m = {0};
+        struct vg_manager m = {0};
         bool check = false;
         int c;
         while ((c = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
@@ -115,27 +214,30 @@ int main(int argc, char **argv)
                 return 2;
         }
         vg_log_init("vigied");
+        char err[1024];
+        if (vg_config_load(m.config_path, &m.config, err, sizeof(err)) < 0) {
+                fprintf(stderr, "%s\n", err);
+                return 2;
+        }
         if (check) {
-                char err[1024];
-                struct vg_config *cfg = NULL;
-                if (vg_config_load(m.config_path, &cfg, err, sizeof(err)) < 0) {
-                        fprintf(stderr, "%s\n", err);
-                        return 2;
-                }
-                printf("%s: configuration valid (%zu route(s), %zu policy(ies))\n", cfg->path,
-                       cfg->nroutes, cfg->npolicies);
-                vg_config_free(cfg);
+                printf("%s: configuration valid (%zu route(s), %zu policy(ies))\n", m.config->path,
+                       m.config->nroutes, m.config->npolicies);
+                vg_config_free(m.config);
                 return 0;
         }
-        if (load_config(m.config_path, &m.config) < 0)
-                return 2;
+        raise_nofile();
+        m.lang = vg_lang_from_name(m.config->language);
+        engine_config(&m);
         int r;
         sigset_t mask;
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
+        sigaddset(&mask, SIGCHLD);
         sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        sd_event_source *status = NULL;
         if ((r = sd_event_default(&m.event)) < 0 ||
             (r = sd_event_add_signal(m.event, NULL, SIGTERM, on_exit_signal, &m)) < 0 ||
             (r = sd_event_add_signal(m.event, NULL, SIGINT, on_exit_signal, &m)) < 0 ||
@@ -144,14 +246,52 @@ int main(int argc, char **argv)
                 vg_log(LOG_ERR, "event=start-failed error=\"%s\"", strerror(-r));
                 goto out;
         }
+        if ((r = vg_masker_new(&m.masker)) < 0)
+                goto out;
+        if ((r = vg_store_open(m.config->store_dir, &m.store)) < 0) {
+                vg_log(LOG_ERR, "event=start-failed store=\"%s\" error=\"%s\"", m.config->store_dir,
+                       strerror(-r));
+                goto out;
+        }
+        struct vg_pool_config pc = {
+            .engine = &m.engine_cfg,
+            .count = (unsigned)m.config->workers_count,
+            .memory = m.config->workers_memory,
+        };
+        if ((r = vg_pool_new(m.event, &pc, &m.pool)) < 0) {
+                vg_log(LOG_ERR, "event=start-failed workers error=\"%s\"", strerror(-r));
+                goto out;
+        }
+        if ((r = vg_control_new(&m, m.config->control_socket, &m.control)) < 0) {
+                vg_log(LOG_ERR, "event=start-failed control=\"%s\" error=\"%s\"",
+                       m.config->control_socket, strerror(-r));
+                goto out;
+        }
         m.started = time(NULL);
-        vg_log(LOG_INFO, "event=started version=%s config=%s routes=%zu", VIGIE_VERSION,
-               m.config->path, m.config->nroutes);
+        if ((r = start_routes(&m)) < 0)
+                goto out;
+        sd_event_add_time_relative(m.event, &status, CLOCK_MONOTONIC, STATUS_USEC, 0, on_status,
+                                   &m);
+        sd_event_add_time_relative(m.event, &m.purge_timer, CLOCK_MONOTONIC, 60ull * 1000000, 0,
+                                   on_purge, &m);
+        vg_log(LOG_INFO, "event=started version=%s config=%s routes=%zu workers=%u store=%s",
+               VIGIE_VERSION, m.config->path, m.nfolders, vg_pool_workers(m.pool),
+               m.config->store_dir);
         sd_notify(0, "READY=1");
-        notify_status(&m);
+        vg_manager_notify_status(&m);
         r = sd_event_loop(m.event);
         vg_log(LOG_INFO, "event=stopped");
 out:
+        sd_event_source_disable_unref(status);
+        sd_event_source_disable_unref(m.purge_timer);
+        vg_control_free(m.control);
+        /* Files in flight stay in staging and are decided at the next start. */
+        vg_pool_free(m.pool);
+        for (size_t i = 0; i < m.nfolders; i++)
+                vg_folder_free(m.folders[i]);
+        free(m.folders);
+        vg_store_close(m.store);
+        vg_masker_free(m.masker);
         sd_event_unref(m.event);
         vg_config_free(m.config);
         return r < 0 ? 1 : 0;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ctl_client.h"
 #include "scan_cli.h"
 
 struct verb {
@@ -13,6 +14,14 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
+    {"status", "status [--json]", "the daemon: uptime, routes, workers, counters", vg_ctl_status},
+    {"list", "list [--route R] [--since DATE|7d] [--json]", "held items", vg_ctl_list},
+    {"show", "show ID [--json]", "one item: findings (masked), origin, owner, events", vg_ctl_show},
+    {"release", "release ID --reason TEXT [--to FOLDER] [--allow]",
+     "put a held item back (--allow: let this content pass from now on)", vg_ctl_release},
+    {"delete", "delete ID --reason TEXT", "discard a held item", vg_ctl_delete},
+    {"purge", "purge [--older-than 30d]", "remove items older than the retention", vg_ctl_purge},
+    {"reload", "reload", "reread the configuration (a broken one is refused)", vg_ctl_reload},
     {"scan", "scan [-c CONFIG] [--json] [--policy NAME] PATH...",
      "scan files and folders once, without the daemon", vg_cli_scan},
 };
@@ -21,7 +30,7 @@ static void usage(FILE *f)
 {
         fputs("Usage: vigiectl [-c CONFIG] VERB [ARGS...]\n\nVerbs:\n", f);
         for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-                fprintf(f, "  %-50s %s\n", verbs[i].usage, verbs[i].help);
+                fprintf(f, "  %-52s %s\n", verbs[i].usage, verbs[i].help);
         fputs("\nOptions:\n"
               "  -c, --config FILE   configuration (default: /etc/vigie/vigie.conf if it\n"
               "                      exists, else the built-in defaults)\n"
