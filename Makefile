@@ -46,9 +46,11 @@ demo: deps
 	cmake --build $(BUILD) -j $(JOBS) --target vigied vigiectl
 	python3 tests/tools/make_demo.py demo
 	@echo
-	@echo "== vigiectl scan demo/samples (one verdict per file) =="
+	@echo "== vigiectl scan demo/samples: the one-shot scan, one verdict per file =="
 	@$(BUILD)/vigiectl scan -c demo/vigie.conf demo/samples; rc=$$?; \
-	    echo; echo "exit status $$rc (0: all clean, 1: something held)"; [ $$rc -le 1 ]
+	    echo "exit status $$rc (0: all clean, 1: something held)"; [ $$rc -le 1 ]
+	@echo
+	python3 tests/tools/demo.py $(BUILD) demo
 
 # Command 2: build normally and with ASan+UBSan, and run every test in both.
 check: deps-test

@@ -208,6 +208,8 @@ static char *display(struct vg_folder *f, const char *s)
 static void log_decision(struct job *j, const char *verdict, const char *action,
                          const char *detectors, const char *extra)
 {
+        if (detectors && !*detectors)
+                detectors = NULL;
         char *d = display(j->f, j->rel);
         vg_log(LOG_INFO, "event=decision route=%s id=%s file=\"%s\" verdict=%s action=%s%s%s%s%s",
                j->f->name, j->id, d ? d : "?", verdict, action, detectors ? " detectors=" : "",

@@ -59,9 +59,14 @@ with tarfile.open(fileobj=t, mode="w:gz") as tf:
 put("sauvegarde-rh.tar.gz", t.getvalue())
 put("archive-tronquee.zip", z.getvalue()[:40])
 
+os.makedirs(os.path.join(root, "partage", "vers-ia"))
+os.makedirs(os.path.join(root, "ia", "entree"))
 with open(os.path.join(root, "vigie.conf"), "w") as f:
     f.write("# demo configuration: everything under this folder\n"
             "store = { dir = \"%s/store\"; };\n"
             "control = { socket = \"%s/control.sock\"; };\n"
-            "workers = { tmpdir = \"%s\"; };\n" % (root, root, root))
+            "workers = { tmpdir = \"%s\"; };\n"
+            "routes = ( { name = \"vers-ia\"; type = \"folder\"; mode = \"gate\";\n"
+            "  watch = \"%s/partage/vers-ia\"; deliver = \"%s/ia/entree\"; settle = 0.5; } );\n"
+            % (root, root, root, root, root))
 print("demo set-up written to %s" % root)
