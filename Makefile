@@ -8,7 +8,8 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian 12 packages: to build, and in addition to test.
 DEPS_BUILD := cmake make gcc pkg-config libmagic-dev libarchive-dev libpcre2-dev \
               libsystemd-dev libconfig-dev libjansson-dev libexpat1-dev \
-              libpoppler-glib-dev libgmime-3.0-dev libsqlite3-dev
+              libpoppler-glib-dev libgmime-3.0-dev libsqlite3-dev \
+              libseccomp-dev
 DEPS_TEST  := libcmocka-dev python3 zip p7zip-full util-linux
 DEPS_DEMO  := python3
 

@@ -849,7 +849,7 @@ static void recover_staging(struct vg_folder *f)
         struct dirent *de;
         GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
         while ((de = readdir(d)))
-                if (strncmp(de->d_name, "vg-", 3) == 0)
+                if (strncmp(de->d_name, "vg-", 3) == 0 && strlen(de->d_name) < 24)
                         g_ptr_array_add(ids, g_strdup(de->d_name));
         closedir(d);
         for (guint i = 0; i < ids->len; i++) {
@@ -889,7 +889,7 @@ static void recover_staging(struct vg_folder *f)
                                 free(rel);
                                 if (!j)
                                         continue;
-                                memcpy(j->id, id, sizeof(j->id) - 1);
+                                snprintf(j->id, sizeof(j->id), "%s", id);
                                 char *parent = parent_of(j->rel);
                                 j->src_dir = parent ? make_beneath(f->watch_fd, parent, 0755) : -1;
                                 char *sdir = parent ? join(id, parent) : NULL;

@@ -6,6 +6,7 @@
 #include <grp.h>
 #include <jansson.h>
 #include <pwd.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,107 @@ static int serve(int sock, struct vg_engine *eng)
         }
 }
 
+/* What a worker may not do once confined: open anything by path (only an
+ * unlinked O_TMPFILE for spooling), touch the filesystem's names, talk to the
+ * network or another process, run a program, or reach into the kernel's rarer
+ * corners. Denied calls fail with EPERM, which the parsers treat as an error
+ * (the object becomes unscannable), rather than killing the worker mid-report. */
+static const int denied[] = {
+    SCMP_SYS(open),
+    SCMP_SYS(creat),
+    SCMP_SYS(openat2),
+    SCMP_SYS(open_by_handle_at),
+    SCMP_SYS(name_to_handle_at),
+    SCMP_SYS(execve),
+    SCMP_SYS(execveat),
+    SCMP_SYS(socket),
+    SCMP_SYS(socketpair),
+    SCMP_SYS(connect),
+    SCMP_SYS(bind),
+    SCMP_SYS(listen),
+    SCMP_SYS(accept),
+    SCMP_SYS(accept4),
+    SCMP_SYS(ptrace),
+    SCMP_SYS(process_vm_readv),
+    SCMP_SYS(process_vm_writev),
+    SCMP_SYS(mount),
+    SCMP_SYS(umount2),
+    SCMP_SYS(pivot_root),
+    SCMP_SYS(chroot),
+    SCMP_SYS(setns),
+    SCMP_SYS(unshare),
+    SCMP_SYS(keyctl),
+    SCMP_SYS(add_key),
+    SCMP_SYS(request_key),
+    SCMP_SYS(bpf),
+    SCMP_SYS(perf_event_open),
+    SCMP_SYS(link),
+    SCMP_SYS(linkat),
+    SCMP_SYS(symlink),
+    SCMP_SYS(symlinkat),
+    SCMP_SYS(unlink),
+    SCMP_SYS(unlinkat),
+    SCMP_SYS(rename),
+    SCMP_SYS(renameat),
+    SCMP_SYS(renameat2),
+    SCMP_SYS(mkdir),
+    SCMP_SYS(mkdirat),
+    SCMP_SYS(rmdir),
+    SCMP_SYS(chmod),
+    SCMP_SYS(fchmodat),
+    SCMP_SYS(chown),
+    SCMP_SYS(lchown),
+    SCMP_SYS(fchownat),
+    SCMP_SYS(truncate),
+    SCMP_SYS(mknod),
+    SCMP_SYS(mknodat),
+    SCMP_SYS(utimensat),
+    SCMP_SYS(utimes),
+    SCMP_SYS(setuid),
+    SCMP_SYS(setgid),
+    SCMP_SYS(setresuid),
+    SCMP_SYS(setresgid),
+    SCMP_SYS(setreuid),
+    SCMP_SYS(setregid),
+    SCMP_SYS(setgroups),
+    SCMP_SYS(kexec_load),
+    SCMP_SYS(init_module),
+    SCMP_SYS(finit_module),
+    SCMP_SYS(delete_module),
+    SCMP_SYS(iopl),
+    SCMP_SYS(ioperm),
+    SCMP_SYS(swapon),
+    SCMP_SYS(swapoff),
+    SCMP_SYS(reboot),
+    SCMP_SYS(userfaultfd),
+    SCMP_SYS(io_uring_setup),
+    SCMP_SYS(fanotify_init),
+    SCMP_SYS(inotify_init),
+    SCMP_SYS(inotify_init1),
+    SCMP_SYS(memfd_create),
+};
+
+static int seccomp_confine(void)
+{
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx)
+                return -ENOMEM;
+        int e = 0;
+        for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]) && e == 0; i++)
+                e = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
+        /* openat: only an unlinked temporary file, never a name. */
+        if (e == 0)
+                e = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 1,
+                                     SCMP_A2(SCMP_CMP_MASKED_EQ, O_TMPFILE, 0));
+        if (e == 0)
+                e = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), 1,
+                                     SCMP_A2(SCMP_CMP_MASKED_EQ, O_TMPFILE, O_DIRECTORY));
+        if (e == 0)
+                e = seccomp_load(ctx);
+        seccomp_release(ctx);
+        return e;
+}
+
 int vg_worker_confine(const struct vg_pool_config *cfg)
 {
         /* rlimits first: they need no privilege. No core dumps (they would hold
@@ -238,7 +340,7 @@ int vg_worker_confine(const struct vg_pool_config *cfg)
                 return -errno;
         if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
                 return -errno;
-        return 0;
+        return seccomp_confine();
 }
 
 static void __attribute__((noreturn)) worker_main(int sock, const struct vg_pool_config *cfg)
