@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "log.h"
 #include "manager.h"
 #include "masker.h"
@@ -204,17 +205,37 @@ static char *display(struct vg_folder *f, const char *s)
         return d ? d : strdup("?");
 }
 
-/* Log lines carry the masked, escaped relative path. */
-static void log_decision(struct job *j, const char *verdict, const char *action,
-                         const char *detectors, const char *extra)
+/* Every decision is logged, and held or unreadable ones alert the admins. Names
+ * and origins go out masked and escaped. */
+static void decided(struct job *j, const struct vg_report *r, const char *action,
+                    const char *detectors, const char *extra, bool alert)
 {
-        if (detectors && !*detectors)
-                detectors = NULL;
-        char *d = display(j->f, j->rel);
-        vg_log(LOG_INFO, "event=decision route=%s id=%s file=\"%s\" verdict=%s action=%s%s%s%s%s",
-               j->f->name, j->id, d ? d : "?", verdict, action, detectors ? " detectors=" : "",
-               detectors ? detectors : "", extra ? " " : "", extra ? extra : "");
-        free(d);
+        struct vg_folder *f = j->f;
+        char *file = display(f, j->rel);
+        char *origin = NULL, *origin_d = NULL;
+        if (asprintf(&origin, "%s/%s", f->cfg->watch, j->rel) >= 0)
+                origin_d = display(f, origin);
+        struct passwd *pw = getpwuid(j->st.st_uid);
+        struct vg_decision d = {
+            .id = j->id,
+            .route = f->name,
+            .kind = "file",
+            .file = file ? file : "?",
+            .origin = origin_d,
+            .owner = pw ? pw->pw_name : NULL,
+            .owner_uid = (int64_t)j->st.st_uid,
+            .verdict = r ? vg_verdict_name(r->verdict) : "unscannable",
+            .action = action,
+            .detectors = detectors,
+            .sha256 = r ? r->sha256 : NULL,
+            .extra = extra,
+            .report = r,
+            .alert = alert,
+        };
+        vg_alert_decision(f->m, &d);
+        free(origin);
+        free(origin_d);
+        free(file);
 }
 
 static void report_special(struct vg_folder *f, const char *rel, const struct stat *st)
@@ -226,13 +247,10 @@ static void report_special(struct vg_folder *f, const char *rel, const struct st
                 return;
         g_hash_table_add(f->alerted, g_strdup(key));
         f->m->counters.special++;
-        char *d = display(f, rel);
         /* Never opened, moved or stored: it stays where it is, and the admin knows. */
-        vg_log(LOG_WARNING,
-               "event=decision route=%s file=\"%s\" verdict=unscannable action=leave "
-               "reason=special-file",
-               f->name, d ? d : "?");
-        free(d);
+        struct job tmp = {.f = f, .rel = (char *)rel, .st = *st, .fd = -1};
+        memcpy(tmp.id, "-", 2);
+        decided(&tmp, NULL, "leave", "special-file", "reason=special-file", true);
 }
 
 static void cleanup_stage(struct job *j)
@@ -427,7 +445,8 @@ static void quarantine(struct job *j, struct vg_report *r, const char *detectors
                 }
         }
         m->counters.held++;
-        log_decision(j, vg_verdict_name(r->verdict), vg_action_name(r->action), detectors, NULL);
+        decided(j, r, vg_action_name(r->action), detectors, r->monitor ? "monitor=yes" : NULL,
+                true);
         if (f->cfg->notice)
                 vg_notice_write(j->src_dir, j->base, j->id, r, m->lang, j->st.st_uid, j->st.st_gid);
         free(origin);
@@ -485,7 +504,7 @@ static void apply(struct job *j, struct vg_report *r)
                                         vg_store_take_pass(m->store, f->name, j->rel, r->sha256));
         char *dets = detector_list(r);
         if (allowed && r->verdict != VG_VERDICT_CLEAN) {
-                log_decision(j, vg_verdict_name(r->verdict), "pass", dets, "allowlisted=yes");
+                decided(j, r, "pass", dets, "allowlisted=yes", false);
                 r->action = VG_ACTION_PASS;
         }
         if (r->verdict == VG_VERDICT_FLAGGED)
@@ -498,8 +517,8 @@ static void apply(struct job *j, struct vg_report *r)
                 quarantine(j, r, dets);
         } else {
                 if (!allowed)
-                        log_decision(j, vg_verdict_name(r->verdict), vg_action_name(r->action),
-                                     dets, r->monitor ? "monitor=yes" : NULL);
+                        decided(j, r, vg_action_name(r->action), dets,
+                                r->monitor ? "monitor=yes" : NULL, r->verdict != VG_VERDICT_CLEAN);
                 if (f->cfg->mode == VG_MODE_GATE)
                         deliver(j);
                 if (j->stage_dir >= 0)
