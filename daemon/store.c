@@ -228,6 +228,11 @@ void vg_store_close(struct vg_store *s)
         free(s);
 }
 
+struct sqlite3 *vg_store_db(struct vg_store *s)
+{
+        return s->db;
+}
+
 const char *vg_store_dir(const struct vg_store *s)
 {
         return s->dir;

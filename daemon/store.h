@@ -67,5 +67,10 @@ int vg_store_purge(struct vg_store *s, int64_t older_than);
 /* Counts of items by state, for `status`. */
 json_t *vg_store_counts(struct vg_store *s);
 
+/* The database handle, for modules that keep their own tables in the store
+ * (the alert outbox). Owned by the store. */
+struct sqlite3;
+struct sqlite3 *vg_store_db(struct vg_store *s);
+
 /* Test builds: kills the process at a named point when VIGIE_CRASH_AT names it. */
 void vg_crashpoint(const char *name);
