@@ -20,16 +20,34 @@
  * counted as distinct without being remembered (only ever over-counts). */
 #define DISTINCT_MAX (1u << 20)
 
-static const struct vg_detector *const families[] = {vg_detectors_bank, vg_detectors_fr_id};
+static const struct vg_detector *const families[] = {
+    vg_detectors_bank,    vg_detectors_fr_id,  vg_detectors_secret,
+    vg_detectors_marking, vg_detectors_health, vg_detectors_contact,
+};
 
+/* Limits on the patterns of custom rules, which come from the admin's files: a
+ * typo must not cost every scan its time budget. Built-in patterns are ours. */
+#define CUSTOM_PATTERN_MAX 4096u
+#define CUSTOM_NEST_MAX    32u
+
+/* A detector id may have several patterns (rows with the same id): each row is a
+ * rule, and the rules of one id share their counts (a state). Literal-led
+ * patterns are searched for much faster one by one than as one alternation. */
 struct rule {
         const struct vg_detector *det;
         pcre2_code *code;
+        size_t state;
 };
 
 struct vg_rules {
         struct rule *rules;
         size_t n;
+        const struct vg_detector **state_det; /* the first row of each id */
+        size_t nstates;
+        /* The engine's own copy of the custom rules, and the detectors made of
+         * them (they point into it). */
+        struct vg_custom *custom;
+        struct vg_detector *custom_dets;
         bool any_folded;
         /* The folded copy of the current chunk, and where each byte came from. */
         char *fold;
@@ -47,6 +65,13 @@ void vg_rules_free(struct vg_rules *r)
         for (size_t i = 0; i < r->n; i++)
                 pcre2_code_free(r->rules[i].code);
         free(r->rules);
+        free(r->state_det);
+        /* the patterns built for dictionaries are ours */
+        for (size_t i = 0; r->custom_dets && i < r->custom->nrules; i++)
+                if (r->custom_dets[i].folded)
+                        free((char *)r->custom_dets[i].pattern);
+        free(r->custom_dets);
+        vg_custom_free(r->custom);
         free(r->fold);
         free(r->fold_map);
         pcre2_match_data_free(r->md);
@@ -55,14 +80,22 @@ void vg_rules_free(struct vg_rules *r)
         free(r);
 }
 
-static int add_rule(struct vg_rules *r, const struct vg_detector *det)
+static int add_rule(struct vg_rules *r, const struct vg_detector *det, pcre2_compile_context *cc)
 {
         int err;
         PCRE2_SIZE off;
-        pcre2_code *code = pcre2_compile((PCRE2_SPTR)det->pattern, PCRE2_ZERO_TERMINATED,
-                                         det->options, &err, &off, NULL);
+        char *built = NULL;
+        const char *pattern = det->pattern;
+        if (det->build) {
+                if (!(built = det->build(r->custom)))
+                        return -ENOMEM;
+                pattern = built;
+        }
+        pcre2_code *code =
+            pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, det->options, &err, &off, cc);
+        free(built);
         if (!code)
-                return -EINVAL;
+                return err == PCRE2_ERROR_PATTERN_TOO_LARGE ? -E2BIG : -EINVAL;
         /* JIT failure is not fatal: the interpreter gives the same results, slower. */
         (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
         r->rules[r->n++] = (struct rule){.det = det, .code = code};
@@ -71,16 +104,58 @@ static int add_rule(struct vg_rules *r, const struct vg_detector *det)
         return 0;
 }
 
-int vg_rules_new(struct vg_rules **ret)
+/* Custom rules become detectors of their own: a pattern (checked again here:
+ * the engine does not trust its caller with untrusted patterns) or a dictionary
+ * (folded, whole words), and the shared check (validator, masking). */
+static int make_custom(struct vg_rules *r)
+{
+        struct vg_custom *c = r->custom;
+        if (!c->nrules)
+                return 0;
+        r->custom_dets = calloc(c->nrules, sizeof(*r->custom_dets));
+        if (!r->custom_dets)
+                return -ENOMEM;
+        for (size_t i = 0; i < c->nrules; i++) {
+                const struct vg_custom_rule *cr = &c->rules[i];
+                struct vg_detector *d = &r->custom_dets[i];
+                *d = (struct vg_detector){
+                    .id = cr->id,
+                    .check = vg_custom_check,
+                    .context = (const char *const *)cr->context,
+                    .window = cr->window,
+                    .context_required = cr->context != NULL,
+                    .data = cr,
+                };
+                if (cr->pattern) {
+                        char err[8];
+                        if (vg_custom_pattern_check(cr->pattern, err, sizeof(err)) < 0)
+                                return -EINVAL;
+                        d->pattern = cr->pattern;
+                        d->options = PCRE2_NEVER_UTF | PCRE2_NEVER_UCP | PCRE2_NEVER_BACKSLASH_C;
+                } else {
+                        if (!(d->pattern =
+                                  vg_phrases_pattern((const char *const *)cr->terms, cr->nterms)))
+                                return -ENOMEM;
+                        d->folded = true;
+                }
+        }
+        return 0;
+}
+
+int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret)
 {
         struct vg_rules *r = calloc(1, sizeof(*r));
         if (!r)
                 return -ENOMEM;
-        size_t total = 0;
+        int e = -ENOMEM;
+        pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+        if (!cc || !(r->custom = vg_custom_dup(custom)) || (e = make_custom(r)) < 0)
+                goto fail;
+        size_t total = r->custom->nrules;
         for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
                 for (const struct vg_detector *d = families[f]; d->id; d++)
                         total++;
-        int e = -ENOMEM;
+        e = -ENOMEM;
         r->rules = calloc(total, sizeof(*r->rules));
         r->md = pcre2_match_data_create(16, NULL);
         r->mctx = pcre2_match_context_create(NULL);
@@ -93,32 +168,75 @@ int vg_rules_new(struct vg_rules **ret)
         pcre2_jit_stack_assign(r->mctx, NULL, r->stack);
         for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
                 for (const struct vg_detector *d = families[f]; d->id; d++)
-                        if ((e = add_rule(r, d)) < 0)
+                        if ((e = add_rule(r, d, NULL)) < 0)
                                 goto fail;
+        for (size_t i = 0; i < r->custom->nrules; i++) {
+                const struct vg_detector *d = &r->custom_dets[i];
+                /* Generated dictionary patterns may be long; the admin's own
+                 * patterns may not, nor nest deeply. */
+                pcre2_set_max_pattern_length(cc, d->folded ? PCRE2_UNSET : CUSTOM_PATTERN_MAX);
+                pcre2_set_parens_nest_limit(cc, d->folded ? 250 : CUSTOM_NEST_MAX);
+                if ((e = add_rule(r, d, cc)) < 0)
+                        goto fail;
+        }
+        pcre2_compile_context_free(cc);
+        cc = NULL;
+        e = -ENOMEM;
+        if (!(r->state_det = calloc(r->n, sizeof(*r->state_det))))
+                goto fail;
+        for (size_t i = 0; i < r->n; i++) {
+                size_t k = 0;
+                while (k < r->nstates && strcmp(r->state_det[k]->id, r->rules[i].det->id) != 0)
+                        k++;
+                if (k == r->nstates)
+                        r->state_det[r->nstates++] = r->rules[i].det;
+                r->rules[i].state = k;
+        }
         *ret = r;
         return 0;
 fail:
+        pcre2_compile_context_free(cc);
         vg_rules_free(r);
         return e;
 }
 
+bool vg_detector_builtin(const char *id)
+{
+        for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
+                for (const struct vg_detector *d = families[f]; d->id; d++)
+                        if (strcmp(d->id, id) == 0)
+                                return true;
+        return false;
+}
+
 size_t vg_rules_count(const struct vg_rules *r)
 {
-        return r->n;
+        return r->nstates;
 }
 
 const char *vg_rules_id(const struct vg_rules *r, size_t i)
 {
-        return i < r->n ? r->rules[i].det->id : NULL;
+        return i < r->nstates ? r->state_det[i]->id : NULL;
 }
 
 /* Calls fn for every validated hit of rule i in buf[0,len) starting in
  * [from, until). Returns 0, a negative errno from fn, or -ELOOP on a PCRE2 limit. */
 typedef int (*hit_fn)(void *ctx, size_t rule, size_t start, const struct vg_hit *hit);
 
-static int run_rule(struct vg_rules *r, size_t i, const char *buf, size_t len, size_t from,
+/* The text a rule runs over, and for folded text the original it came from. */
+struct subject {
+        const char *buf;
+        size_t len;
+        const char *raw;
+        size_t raw_len;
+        const uint32_t *map; /* folded offset -> raw offset, or NULL */
+};
+
+static int run_rule(struct vg_rules *r, size_t i, const struct subject *sj, size_t from,
                     size_t until, hit_fn fn, void *ctx)
 {
+        const char *buf = sj->buf;
+        size_t len = sj->len;
         const struct rule *rule = &r->rules[i];
         const struct vg_detector *det = rule->det;
         size_t off = from;
@@ -137,7 +255,17 @@ static int run_rule(struct vg_rules *r, size_t i, const char *buf, size_t len, s
                         return 0;
                 if (e - s > VG_MAX_MATCH)
                         e = s + VG_MAX_MATCH;
-                struct vg_match m = {.buf = buf, .len = len, .start = s, .end = e};
+                struct vg_match m = {.buf = buf,
+                                     .len = len,
+                                     .start = s,
+                                     .end = e,
+                                     .raw = sj->raw,
+                                     .raw_len = sj->raw_len,
+                                     .raw_start = sj->map ? sj->map[s] : s,
+                                     .raw_end = !sj->map  ? e
+                                                : e < len ? sj->map[e]
+                                                          : sj->raw_len,
+                                     .det = det};
                 struct vg_hit hit = {.used = e - s};
                 bool ok =
                     !det->context_required || vg_match_has_context(&m, det->context, det->window);
@@ -216,6 +344,9 @@ static int hset_add(struct hset *h, uint64_t v)
 struct state {
         uint64_t count;
         uint64_t distinct;
+        uint64_t weight;
+        uint64_t weight_distinct;
+        uint64_t against;
         struct hset seen;
         size_t nsamples;
         char *samples[VG_MAX_SAMPLES];
@@ -224,6 +355,7 @@ struct state {
 struct vg_detect {
         struct vg_rules *rules;
         struct state *st;
+        uint64_t text_bytes;
 };
 
 int vg_detect_new(struct vg_rules *rules, struct vg_detect **ret)
@@ -232,7 +364,7 @@ int vg_detect_new(struct vg_rules *rules, struct vg_detect **ret)
         if (!d)
                 return -ENOMEM;
         d->rules = rules;
-        d->st = calloc(rules->n, sizeof(*d->st));
+        d->st = calloc(rules->nstates, sizeof(*d->st));
         if (!d->st) {
                 free(d);
                 return -ENOMEM;
@@ -245,7 +377,7 @@ void vg_detect_free(struct vg_detect *d)
 {
         if (!d)
                 return;
-        for (size_t i = 0; i < d->rules->n; i++) {
+        for (size_t i = 0; i < d->rules->nstates; i++) {
                 free(d->st[i].seen.slots);
                 for (size_t k = 0; k < d->st[i].nsamples; k++)
                         free(d->st[i].samples[k]);
@@ -257,12 +389,20 @@ void vg_detect_free(struct vg_detect *d)
 static int count_hit(void *ctx, size_t rule, size_t start, const struct vg_hit *hit)
 {
         (void)start;
-        struct state *st = &((struct vg_detect *)ctx)->st[rule];
+        struct vg_detect *d = ctx;
+        struct state *st = &d->st[d->rules->rules[rule].state];
+        if (hit->weight < 0) {
+                st->against += (uint64_t)(-(int64_t)hit->weight);
+                return 0; /* evidence against, not an occurrence */
+        }
+        st->weight += (uint64_t)hit->weight;
         st->count++;
         int n = hset_add(&st->seen, fnv1a(hit->canon, hit->canon_len));
         if (n < 0)
                 return n;
         st->distinct += (uint64_t)n;
+        if (n)
+                st->weight_distinct += (uint64_t)hit->weight;
         if (n == 0 || st->nsamples >= VG_MAX_SAMPLES)
                 return 0;
         for (size_t k = 0; k < st->nsamples; k++)
@@ -318,19 +458,33 @@ int vg_detect_run(struct vg_detect *d, const char *buf, size_t len, size_t from,
                 ffrom = fold_pos(r->fold_map, flen, from);
                 funtil = until >= len ? flen : fold_pos(r->fold_map, flen, until);
         }
+        if (until > from)
+                d->text_bytes += (until < len ? until : len) - from;
+        const struct subject plain = {.buf = buf, .len = len, .raw = buf, .raw_len = len};
+        const struct subject folded = {
+            .buf = r->fold, .len = flen, .raw = buf, .raw_len = len, .map = r->fold_map};
         for (size_t i = 0; i < r->n; i++) {
                 int e = r->rules[i].det->folded
-                            ? run_rule(r, i, r->fold, flen, ffrom, funtil, count_hit, d)
-                            : run_rule(r, i, buf, len, from, until, count_hit, d);
+                            ? run_rule(r, i, &folded, ffrom, funtil, count_hit, d)
+                            : run_rule(r, i, &plain, from, until, count_hit, d);
                 if (e < 0)
                         return e;
         }
         return 0;
 }
 
+uint64_t vg_detect_count(const struct vg_detect *d, const char *id)
+{
+        uint64_t n = 0;
+        for (size_t i = 0; i < d->rules->nstates; i++)
+                if (strcmp(d->rules->state_det[i]->id, id) == 0)
+                        n += d->st[i].count;
+        return n;
+}
+
 bool vg_detect_any(const struct vg_detect *d)
 {
-        for (size_t i = 0; i < d->rules->n; i++)
+        for (size_t i = 0; i < d->rules->nstates; i++)
                 if (d->st[i].count)
                         return true;
         return false;
@@ -338,13 +492,27 @@ bool vg_detect_any(const struct vg_detect *d)
 
 int vg_detect_report(const struct vg_detect *d, struct vg_report *r, const char *where)
 {
-        for (size_t i = 0; i < d->rules->n; i++) {
+        for (size_t i = 0; i < d->rules->nstates; i++) {
                 const struct state *st = &d->st[i];
+                const struct vg_detector *det = d->rules->state_det[i];
                 if (!st->count)
                         continue;
-                int e = vg_report_add_finding(r, d->rules->rules[i].det->id, where, st->count,
-                                              st->distinct, (const char *const *)st->samples,
-                                              st->nsamples);
+                if (det->finish) {
+                        const struct vg_score sc = {
+                            .count = st->count,
+                            .distinct = st->distinct,
+                            .weight = st->weight,
+                            .weight_distinct = st->weight_distinct,
+                            .against = st->against,
+                            .text_bytes = d->text_bytes,
+                            .det = d,
+                            .custom = d->rules->custom,
+                        };
+                        if (!det->finish(&sc))
+                                continue;
+                }
+                int e = vg_report_add_finding(r, det->id, where, st->count, st->distinct,
+                                              (const char *const *)st->samples, st->nsamples);
                 if (e < 0)
                         return e;
         }
@@ -391,6 +559,7 @@ static int span_cmp(const void *a, const void *b)
 char *vg_rules_mask_string(struct vg_rules *rules, const char *s, size_t n)
 {
         struct spans sp = {0};
+        const struct subject name = {.buf = s, .len = n, .raw = s, .raw_len = n};
         struct vg_buf out;
         char *ret = NULL;
         vg_buf_init(&out, n * 4 + 64);
@@ -398,7 +567,7 @@ char *vg_rules_mask_string(struct vg_rules *rules, const char *s, size_t n)
                 /* Identifiers only (words are not masked); a limit hit on a name
                  * masks nothing more, names are short. */
                 if (!rules->rules[i].det->folded &&
-                    run_rule(rules, i, s, n, 0, n, collect_hit, &sp) == -ENOMEM)
+                    run_rule(rules, i, &name, 0, n, collect_hit, &sp) == -ENOMEM)
                         goto done;
         if (sp.n > 1)
                 qsort(sp.v, sp.n, sizeof(*sp.v), span_cmp);

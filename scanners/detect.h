@@ -15,11 +15,20 @@
  * between chunks longer than this, so no candidate is ever cut in two. */
 #define VG_MAX_MATCH 1024
 
+struct vg_detect;
+struct vg_detector;
+struct vg_custom;
+struct vg_score;
+
 struct vg_hit {
         size_t used;     /* bytes of the match that form the value */
         char canon[128]; /* normalised value, for distinct counting */
         size_t canon_len;
         char masked[160]; /* what may be shown */
+        /* Scored detectors (those with a `finish` step): what this hit adds to the
+         * object's score. A negative weight is evidence against (legal vocabulary
+         * next to medical words): it lowers the score and is not an occurrence. */
+        int weight;
 };
 
 /* A candidate: the match buf[start,end) inside the text being scanned, buf[0,len).
@@ -30,6 +39,13 @@ struct vg_match {
         size_t len;
         size_t start;
         size_t end;
+        /* For folded detectors, the text as it was (case, accents) and where the
+         * match lies in it; for the others, the same as buf/len/start/end. */
+        const char *raw;
+        size_t raw_len;
+        size_t raw_start;
+        size_t raw_end;
+        const struct vg_detector *det;
 };
 
 /* How far around a match a detector may look (context words, line checks). */
@@ -53,6 +69,27 @@ struct vg_detector {
         const char *const *context;
         unsigned window;
         bool context_required;
+        /* Scored detectors: called once per object with the sums of the hits'
+         * weights; the finding is reported only when it returns true (health:
+         * a density of medical words, not one word). */
+        bool (*finish)(const struct vg_score *s);
+        /* A pattern that depends on the configuration (lists the admin extends):
+         * built when the rules are compiled, instead of `pattern`. Returns a
+         * malloc'd pattern, NULL on ENOMEM. */
+        char *(*build)(const struct vg_custom *custom);
+        const void *data; /* the detector's own data, for checks shared by rules */
+};
+
+/* What a `finish` step sees of one object. */
+struct vg_score {
+        uint64_t count;              /* hits with a weight >= 0 */
+        uint64_t distinct;           /* distinct values among them */
+        uint64_t weight;             /* sum of the weights of those hits */
+        uint64_t weight_distinct;    /* sum of the weights of the first hit of each value */
+        uint64_t against;            /* sum of the negative weights, as a positive number */
+        uint64_t text_bytes;         /* normalised text the object had */
+        const struct vg_detect *det; /* for vg_detect_count() of other detectors */
+        const struct vg_custom *custom;
 };
 
 /* Whether one of `words` occurs as a whole word (case and accents folded) within
@@ -63,14 +100,86 @@ bool vg_match_has_context(const struct vg_match *m, const char *const *words, si
  * the offset in s of out[i]. Returns the length written. */
 size_t vg_fold(const char *s, size_t n, char *out, uint32_t *map);
 
-/* Detector families, each a table ending with a NULL id. */
+/* Detector families, each a table ending with a NULL id. Several rows may share
+ * an id (several patterns for one detector): they share counts and samples, the
+ * first row's `finish` applies, and their checks must not accept the same text
+ * twice. */
 extern const struct vg_detector vg_detectors_bank[];
 extern const struct vg_detector vg_detectors_fr_id[];
+extern const struct vg_detector vg_detectors_contact[];
+extern const struct vg_detector vg_detectors_secret[];
+extern const struct vg_detector vg_detectors_marking[];
+extern const struct vg_detector vg_detectors_health[];
+
+/* Custom rules and dictionaries from the configuration (rules.d files). The
+ * engine copies what it needs: the caller keeps ownership. */
+enum vg_validator {
+        VG_VALIDATOR_NONE,
+        VG_VALIDATOR_LUHN,
+        VG_VALIDATOR_IBAN,
+        VG_VALIDATOR_NIR,
+        VG_VALIDATOR_COUNT_,
+};
+
+/* How a custom finding is shown: "masked" keeps a quarter of the letters and
+ * digits at each end (4 at most) and stars the rest; "hidden" shows "****" only;
+ * "value" shows it as written (dictionary terms: the admin's own words). */
+enum vg_show {
+        VG_SHOW_MASKED,
+        VG_SHOW_HIDDEN,
+        VG_SHOW_VALUE,
+};
+
+struct vg_custom_rule {
+        char *id;
+        char *pattern; /* PCRE2 over the normalised text (not folded), or NULL */
+        char **terms;  /* a dictionary (when pattern is NULL): folded terms */
+        size_t nterms;
+        enum vg_validator validator;
+        char **context; /* folded context words, NULL-terminated; required when set */
+        unsigned window;
+        enum vg_show show;
+        uint64_t threshold; /* the policy's default threshold for this id */
+        char *file;         /* where it was defined, for messages */
+        unsigned line;
+};
+
+struct vg_custom {
+        struct vg_custom_rule *rules;
+        size_t nrules;
+        char **markings; /* extra marking phrases, folded */
+        size_t nmarkings;
+        unsigned health_threshold; /* 0: the built-in default */
+};
+
+void vg_custom_free(struct vg_custom *c);
+/* Frees what one rule holds and zeroes it. */
+void vg_custom_rule_clear(struct vg_custom_rule *r);
+/* A deep copy (an empty set when c is NULL); NULL on ENOMEM. */
+struct vg_custom *vg_custom_dup(const struct vg_custom *c);
+const char *vg_validator_name(enum vg_validator v);
+/* -EINVAL for an unknown name. */
+int vg_validator_from_name(const char *name);
+/* Whether an untrusted pattern is fit to run: compiles in byte mode with limits,
+ * cannot match the empty string, has no unbounded repeat, backreference,
+ * recursion or verb, and cannot match more than VG_MAX_MATCH bytes. On failure
+ * writes why into err and returns -EINVAL. */
+int vg_custom_pattern_check(const char *pattern, char *err, size_t errsz);
+/* Builds the pattern of a list of folded phrases (a dictionary, markings): an
+ * alternation factored as a trie, whole words only, any run of white space
+ * matching a space. NULL on ENOMEM or when a phrase is empty. */
+char *vg_phrases_pattern(const char *const *terms, size_t n);
+/* Whether a dictionary compiles (size limits); -E2BIG when it is too large. */
+int vg_custom_terms_check(const char *const *terms, size_t n);
+/* The custom detectors: check function shared by every custom rule. */
+bool vg_custom_check(const struct vg_match *m, struct vg_hit *hit);
+
+/* Whether a built-in detector has this id. */
+bool vg_detector_builtin(const char *id);
 
 struct vg_rules;
-struct vg_detect;
 
-int vg_rules_new(struct vg_rules **ret);
+int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret);
 void vg_rules_free(struct vg_rules *r);
 size_t vg_rules_count(const struct vg_rules *r);
 const char *vg_rules_id(const struct vg_rules *r, size_t i);
@@ -82,9 +191,12 @@ void vg_detect_free(struct vg_detect *d);
  * [from, until). Bytes before `from` are context for look-behinds only.
  * -ELOOP when a PCRE2 limit is hit (the caller makes the object unscannable). */
 int vg_detect_run(struct vg_detect *d, const char *buf, size_t len, size_t from, size_t until);
-/* Adds one finding per detector that matched at least once, at `where`. */
+/* Adds one finding per detector that matched at least once, at `where` (for a
+ * scored detector, only when its finish step keeps it). */
 int vg_detect_report(const struct vg_detect *d, struct vg_report *r, const char *where);
 bool vg_detect_any(const struct vg_detect *d);
+/* Occurrences counted so far by detector `id` in this object (0 if none). */
+uint64_t vg_detect_count(const struct vg_detect *d, const char *id);
 
 /* Returns a copy of s[0,n) where every validated identifier is replaced by its
  * masked form (for names shown in logs and alerts), or NULL on ENOMEM. */

@@ -1,13 +1,32 @@
-/* French personal identifiers: NIR (social security number). */
+/* French personal identifiers: NIR (social security number), tax number (SPI),
+ * driving licence, health professionals and establishments (RPPS, ADELI, FINESS),
+ * identity card, passport. All but the NIR need a context word nearby: their
+ * shapes are too common to be taken alone. */
 #include "detect.h"
 #include "mask.h"
 #include "validate.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 static bool is_digit(char c)
 {
         return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(char c)
+{
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static bool is_alnum(char c)
+{
+        return is_digit(c) || is_alpha(c);
+}
+
+static char upper(char c)
+{
+        return c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
 }
 
 static unsigned num2(const char *s)
@@ -67,6 +86,303 @@ static bool nir_check(const struct vg_match *m, struct vg_hit *h)
         return vg_mask_groups(h->canon, k, groups, 5, 0, h->masked, sizeof(h->masked)) > 0;
 }
 
+/* The match's letters and digits, upper-cased, into out (at most max); 0 when
+ * there are more. The patterns allow only separators between them. */
+static size_t compact(const struct vg_match *m, char *out, size_t max)
+{
+        size_t k = 0;
+        for (size_t i = m->start; i < m->end; i++) {
+                if (!is_alnum(m->buf[i]))
+                        continue;
+                if (k == max)
+                        return 0;
+                out[k++] = upper(m->buf[i]);
+        }
+        out[k] = '\0';
+        return k;
+}
+
+static bool is_group_sep(char c)
+{
+        return c == ' ' || c == '.' || c == '-' || c == '/';
+}
+
+/* Whether the match is a piece of something longer: a digit and a separator
+ * right before it or a separator and a digit right after it ("1 85 05 78 006 084
+ * 91" holds thirteen digits that are not a tax number), a decimal part after it
+ * (an amount), or a code and a dash before it ("CMD-908916258502"). */
+static bool in_longer_run(const struct vg_match *m)
+{
+        const char *b = m->buf;
+        if (m->start >= 2 && is_group_sep(b[m->start - 1]) && is_digit(b[m->start - 2]))
+                return true;
+        if (m->start >= 2 && b[m->start - 1] == '-' && is_alnum(b[m->start - 2]))
+                return true;
+        return m->end + 1 < m->len && (is_group_sep(b[m->end]) || b[m->end] == ',') &&
+               is_digit(b[m->end + 1]);
+}
+
+/* The lengths of the groups of alphanumerics in the match, 0-terminated (at most
+ * max - 1 groups; false when there are more). */
+static bool group_sizes(const struct vg_match *m, unsigned char *g, size_t max)
+{
+        size_t n = 0;
+        g[0] = 0;
+        for (size_t i = m->start; i < m->end; i++) {
+                if (is_alnum(m->buf[i])) {
+                        g[n]++;
+                } else if (g[n]) {
+                        if (++n == max - 1)
+                                return false;
+                        g[n] = 0;
+                }
+        }
+        g[n + (g[n] ? 1 : 0)] = 0;
+        return true;
+}
+
+/* Whether the groups are one of the 0-terminated layouts in `ok`, themselves
+ * separated by a 0 and ended by two. */
+static bool layout_in(const unsigned char *g, const unsigned char *ok)
+{
+        while (ok[0]) {
+                size_t i = 0;
+                while (ok[i] && g[i] == ok[i])
+                        i++;
+                if (!ok[i] && !g[i])
+                        return true;
+                while (ok[i])
+                        i++;
+                ok += i + 1;
+        }
+        return false;
+}
+
+/* Whether one of `words` stands within `window` bytes before the match. */
+static bool label_before(const struct vg_match *m, const char *const *words, size_t window)
+{
+        struct vg_match before = *m;
+        before.len = m->end; /* nothing after the match */
+        before.raw_len = m->raw_end;
+        return vg_match_has_context(&before, words, window);
+}
+
+static bool two_digits(const char *c, unsigned *v)
+{
+        if (!is_digit(c[0]) || !is_digit(c[1]))
+                return false;
+        *v = num2(c);
+        return true;
+}
+
+/* A department as written in identifiers: 01-95, 2A/2B, 97 (overseas, the next
+ * character completes it). */
+static bool department(const char *c)
+{
+        unsigned d;
+        if (c[0] == '2' && (c[1] == 'A' || c[1] == 'B'))
+                return true;
+        return two_digits(c, &d) && ((d >= 1 && d <= 95) || d == 97);
+}
+
+static bool mask(struct vg_hit *h, size_t k, const unsigned char *groups, size_t head)
+{
+        h->canon_len = k;
+        return vg_mask_groups(h->canon, k, groups, head, 0, h->masked, sizeof(h->masked)) > 0;
+}
+
+static const char *const tax_words[] = {
+    "fiscal",
+    "fiscale",
+    "spi",
+    "numero fiscal",
+    "avis d'imposition",
+    "avis d\xe2\x80\x99imposition",
+    "imposition",
+    "impot",
+    "impots",
+    "reference de l'avis",
+    "reference de l\xe2\x80\x99"
+    "avis",
+    "declarant",
+    "declarants",
+    "nif",
+    "tax id",
+    "tax identification",
+    NULL,
+};
+
+static const char *const licence_words[] = {
+    "permis de conduire",
+    "permis",
+    "neph",
+    "driving licence",
+    "driving license",
+    "driver's license",
+    "driver\xe2\x80\x99s license",
+    "driver license",
+    "licence de conduire",
+    NULL,
+};
+
+static const char *const health_words[] = {
+    "rpps", "adeli", "finess", "idnat", "professionnel de sante", "etablissement de sante", NULL,
+};
+
+static const char *const cni_words[] = {
+    "carte nationale d'identite",
+    "carte nationale d\xe2\x80\x99identite",
+    "carte d'identite",
+    "carte d\xe2\x80\x99identite",
+    "cni",
+    "cnie",
+    "n\xc2\xb0 de la carte",
+    "numero de la carte",
+    "piece d'identite",
+    "piece d\xe2\x80\x99identite",
+    "identity card",
+    "id card",
+    NULL,
+};
+
+/* How close before the match the nearest of `words` ends, in steps of 8 bytes up
+ * to `max` (max + 1: none). A number between two labels belongs to the nearer. */
+static size_t nearest_before(const struct vg_match *m, const char *const *words, size_t max)
+{
+        for (size_t w = 8; w <= max; w += 8)
+                if (label_before(m, words, w))
+                        return w;
+        return max + 1;
+}
+
+/* Numéro fiscal (SPI): 13 digits, the first 0-3, key = first ten mod 511 (the
+ * rule of the DGFiP's identifier, as python-stdnum's fr.nif also checks it). */
+static bool tax_check(const struct vg_match *m, struct vg_hit *h)
+{
+        if (compact(m, h->canon, 13) != 13 || !vg_spi_valid(h->canon, 13) || in_longer_run(m))
+                return false;
+        if (memcmp(h->canon, "0000000000", 10) == 0)
+                return false; /* zeros pass mod 511: a placeholder */
+        /* 30 ** *** *** ***: the first two digits only */
+        static const unsigned char groups[] = {2, 2, 3, 3, 3, 0};
+        return mask(h, 13, groups, 2);
+}
+
+/* Driving licence, 12 characters. Since 2013 the number is the NEPH: year (2),
+ * month (2), department (2), prefecture (2), order (4), all digits. Licences
+ * issued before keep their old number: year (2), department (2, 2A/2B), two
+ * letters or digits of the issuing office, six digits of order. Both are read as:
+ * two digits, a department or month (01-95, 97, 2A/2B), two letters or digits, six
+ * digits; there is no key. */
+static bool licence_check(const struct vg_match *m, struct vg_hit *h)
+{
+        /* As written: compact, in pairs, in fours, or the old licence's
+         * "87 75 AB 123456" and the NEPH's "14 05 34 30 0210". */
+        static const unsigned char layouts[] = {12, 0, 2, 2, 2, 2, 2, 2, 0, 4, 4, 4, 0,
+                                                2,  2, 2, 6, 0, 2, 2, 2, 2, 4, 0, 0};
+        unsigned char g[8];
+        if (compact(m, h->canon, 12) != 12 || in_longer_run(m) || !group_sizes(m, g, sizeof(g)) ||
+            !layout_in(g, layouts))
+                return false;
+        const char *c = h->canon;
+        if (!is_digit(c[0]) || !is_digit(c[1]) || !department(c + 2))
+                return false;
+        /* twelve digits are also the old identity card's: the nearer label wins */
+        if (nearest_before(m, cni_words, 80) < nearest_before(m, licence_words, 80))
+                return false;
+        for (size_t i = 6; i < 12; i++)
+                if (!is_digit(c[i]))
+                        return false;
+        /* 15 08 ** ** ****: the year and month or department only */
+        static const unsigned char groups[] = {2, 2, 2, 2, 4, 0};
+        return mask(h, 12, groups, 4);
+}
+
+static const char *const passport_words[] = {
+    "passeport", "passeports", "passport", "passports", NULL,
+};
+
+/* Passport: 2 digits, 2 letters, 5 digits (the French format since 2006). */
+static bool passport_shape(const char *c)
+{
+        for (size_t i = 0; i < 9; i++) {
+                bool letter = i == 2 || i == 3;
+                if (letter ? !is_alpha(c[i]) : !is_digit(c[i]))
+                        return false;
+        }
+        return true;
+}
+
+static bool passport_check(const struct vg_match *m, struct vg_hit *h)
+{
+        if (compact(m, h->canon, 9) != 9 || !passport_shape(h->canon) || in_longer_run(m))
+                return false;
+        /* 12 ** *****: the two digits of the issuing year or office only */
+        static const unsigned char groups[] = {2, 2, 5, 0};
+        return mask(h, 9, groups, 2);
+}
+
+/* Identity card. The card of 1988-2021: 12 digits, year and month of issue (4),
+ * department and office (3, "2A"/"2B" for Corsica), order (5); no key in the
+ * printed number. The card of 2021: 9 letters and digits (the ICAO document
+ * number), at least one of each, printed in upper case. */
+static bool cni_check(const struct vg_match *m, struct vg_hit *h)
+{
+        size_t k = compact(m, h->canon, 12);
+        const char *c = h->canon;
+        if (in_longer_run(m))
+                return false;
+        if (k == 12) {
+                /* compact, or as printed: 8806 923 10285 */
+                static const unsigned char layouts[] = {12, 0, 4, 3, 5, 0, 0};
+                unsigned char g[8];
+                if (!group_sizes(m, g, sizeof(g)) || !layout_in(g, layouts))
+                        return false;
+                unsigned month;
+                if (!two_digits(c + 2, &month) || month < 1 || month > 12 || !department(c + 4))
+                        return false;
+                if (nearest_before(m, licence_words, 80) < nearest_before(m, cni_words, 80))
+                        return false;
+                /* 8806 *** *****: year and month of issue only */
+                static const unsigned char groups[] = {4, 3, 5, 0};
+                return mask(h, 12, groups, 4);
+        }
+        if (k != 9)
+                return false;
+        size_t digits = 0;
+        for (size_t i = 0; i < 9; i++)
+                digits += is_digit(c[i]);
+        if (digits == 0 || digits == 9)
+                return false;
+        /* A passport number in a sentence that also names the identity card is
+         * the passport's. */
+        if (passport_shape(c) && vg_match_has_context(m, passport_words, 80))
+                return false;
+        static const unsigned char groups[] = {9, 0};
+        return mask(h, 9, groups, 2);
+}
+
+/* Company numbers that share the shapes of health numbers (a SIREN is 9 digits
+ * and passes Luhn). */
+static const char *const company_labels[] = {
+    "siren", "siret", "tva", "rcs", NULL,
+};
+
+/* RPPS (11 digits, Luhn), ADELI (9 digits, Luhn), FINESS (9 characters, 2A/2B and
+ * 9A-9F departments, Luhn key). Public directories: reported for the health
+ * score and for policies that ask, never flagged alone by the default policy. */
+static bool health_id_check(const struct vg_match *m, struct vg_hit *h)
+{
+        size_t k = compact(m, h->canon, 11);
+        bool ok = k == 11  ? vg_rpps_valid(h->canon, k)
+                  : k == 9 ? vg_finess_valid(h->canon, k) || vg_adeli_valid(h->canon, k)
+                           : false;
+        if (!ok || label_before(m, company_labels, 16))
+                return false;
+        static const unsigned char groups[] = {11, 0};
+        return mask(h, k, groups, 2);
+}
+
 const struct vg_detector vg_detectors_fr_id[] = {
     {
         .id = "fr_nir",
@@ -75,6 +391,54 @@ const struct vg_detector vg_detectors_fr_id[] = {
         .pattern = "(?<![0-9A-Za-z])[1234578](?:[ \\t.-]{0,2}[0-9ABab]){12}"
                    "[ \\t.-]{0,2}[0-9]{2}(?![0-9A-Za-z])",
         .check = nir_check,
+    },
+    {
+        .id = "fr_tax_id",
+        /* 13 digits starting 0-3, with spaces or dots anywhere ("30 12 345 678
+         * 901" on the notices). */
+        .pattern = "(?<![0-9A-Za-z])[0-3](?:[ .]?[0-9]){12}(?![0-9A-Za-z])",
+        .check = tax_check,
+        .context = tax_words,
+        .window = 80,
+        .context_required = true,
+    },
+    {
+        .id = "fr_driving_licence",
+        /* 12 characters, optionally spaced in pairs or fours. */
+        .pattern = "(?<![0-9A-Za-z])[0-9]{2} ?(?:[0-9]{2}|2[ABab]) ?[0-9A-Za-z]{2} ?[0-9]{2} ?"
+                   "[0-9]{2} ?[0-9]{2}(?![0-9A-Za-z])",
+        .check = licence_check,
+        .context = licence_words,
+        .window = 80,
+        .context_required = true,
+    },
+    {
+        .id = "fr_health_id",
+        .pattern = "(?<![0-9A-Za-z])(?:[0-9]{11}|[0-9]{9}|[29][A-Fa-f][0-9]{7})(?![0-9A-Za-z])",
+        .check = health_id_check,
+        .context = health_words,
+        .window = 80,
+        .context_required = true,
+    },
+    {
+        .id = "fr_cni",
+        /* The old card's 12 digits, or 9 upper-case letters and digits with at
+         * least one of each (look-aheads: every capitalised word is not a
+         * candidate). */
+        .pattern = "(?<![0-9A-Za-z])(?:[0-9]{4} ?(?:[0-9]{3}|2[ABab][0-9]) ?[0-9]{5}"
+                   "|(?=[A-Z]{0,8}[0-9])(?=[0-9]{0,8}[A-Z])[0-9A-Z]{9})(?![0-9A-Za-z])",
+        .check = cni_check,
+        .context = cni_words,
+        .window = 80,
+        .context_required = true,
+    },
+    {
+        .id = "fr_passport",
+        .pattern = "(?<![0-9A-Za-z])[0-9]{2} ?[A-Za-z]{2} ?[0-9]{5}(?![0-9A-Za-z])",
+        .check = passport_check,
+        .context = passport_words,
+        .window = 80,
+        .context_required = true,
     },
     {.id = NULL},
 };

@@ -1,4 +1,6 @@
-/* Images, audio and video: typed, not read (no OCR). Their names are still scanned. */
+/* Images, audio and video: typed, not read (no OCR). Their names are still scanned.
+ * With rules.images = "hold", an image is unscannable (`unsupported`): what vigie
+ * cannot read is then held like any other unreadable object, never passed. */
 #include <string.h>
 
 #include "scan_internal.h"
@@ -11,8 +13,9 @@ static bool accepts(const char *type)
 
 static int run(struct vg_layer *l, struct vg_input *in)
 {
-        (void)l;
         (void)in;
+        if (l->scan->engine->cfg.hold_images && strncmp(l->type, "image/", 6) == 0)
+                return vg_layer_fail(l, VG_REASON_UNSUPPORTED);
         return 0;
 }
 

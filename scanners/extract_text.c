@@ -13,17 +13,9 @@
 static bool accepts(const char *type)
 {
         static const char *const exact[] = {
-            "application/json",
-            "application/xml",
-            "application/javascript",
-            "application/x-empty",
-            "inode/x-empty",
-            "message/rfc822",
-            "application/x-ndjson",
-            "application/csv",
-            "application/x-subrip",
-            "application/rtf",
-            "application/x-wine-extension-ini",
+            "application/json",    "application/xml",      "application/javascript",
+            "application/x-empty", "inode/x-empty",        "application/x-ndjson",
+            "application/csv",     "application/x-subrip", "application/x-wine-extension-ini",
         };
         if (strncmp(type, "text/", 5) == 0)
                 return true;

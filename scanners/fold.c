@@ -36,6 +36,15 @@ size_t vg_fold(const char *str, size_t n, char *out, uint32_t *map)
                 } else if (c == 0xc5 && i + 1 < n && (s[i + 1] == 0x92 || s[i + 1] == 0x93)) {
                         in_len = 2;
                         rep = "oe";
+                } else if (c == 0xe2 && i + 2 < n && s[i + 1] == 0x80 &&
+                           (s[i + 2] == 0x98 || s[i + 2] == 0x99)) {
+                        /* typographic apostrophes: "d’imposition" is "d'imposition" */
+                        in_len = 3;
+                        rep = "'";
+                } else if (c == 0xc2 && i + 1 < n && (s[i + 1] == 0xab || s[i + 1] == 0xbb)) {
+                        /* French quotation marks around a word: «CNI» */
+                        in_len = 2;
+                        rep = "\"";
                 }
                 if (rep) {
                         for (size_t k = 0; rep[k]; k++) {

@@ -56,12 +56,12 @@ struct vg_masker {
         struct vg_rules *rules;
 };
 
-int vg_masker_new(struct vg_masker **ret)
+int vg_masker_new(const struct vg_custom *custom, struct vg_masker **ret)
 {
         struct vg_masker *m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
-        int e = vg_rules_new(&m->rules);
+        int e = vg_rules_new(custom, &m->rules);
         if (e < 0) {
                 free(m);
                 return e;

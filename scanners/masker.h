@@ -6,7 +6,9 @@
 
 struct vg_masker;
 
-int vg_masker_new(struct vg_masker **ret);
+struct vg_custom;
+/* custom: the admin's rules (may be NULL), so their identifiers are masked too. */
+int vg_masker_new(const struct vg_custom *custom, struct vg_masker **ret);
 void vg_masker_free(struct vg_masker *m);
 /* Caller frees; NULL on ENOMEM. */
 char *vg_masker_display(struct vg_masker *m, const char *name);

@@ -20,8 +20,8 @@
 
 /* Extractors, first match wins: adding a format is adding a file and a row. */
 static const struct vg_extractor *const extractors[] = {
-    &vg_extract_archive, &vg_extract_media,  &vg_extract_unsupported,
-    &vg_extract_text,    &vg_extract_binary,
+    &vg_extract_office, &vg_extract_mime,   &vg_extract_archive, &vg_extract_media,
+    &vg_extract_pdf,    &vg_extract_markup, &vg_extract_text,    &vg_extract_binary,
 };
 
 int vg_engine_new(const struct vg_engine_config *cfg, struct vg_engine **ret)
@@ -36,7 +36,13 @@ int vg_engine_new(const struct vg_engine_config *cfg, struct vg_engine **ret)
         if (!e->tmpdir)
                 goto fail;
         e->cfg.tmpdir = e->tmpdir;
-        if ((r = vg_sniffer_new(&e->sniffer)) < 0 || (r = vg_rules_new(&e->rules)) < 0)
+        if ((r = vg_sniffer_new(&e->sniffer)) < 0 || (r = vg_rules_new(cfg->custom, &e->rules)) < 0)
+                goto fail;
+        /* poppler's global state is built now, before any worker confines itself. */
+        if ((r = vg_pdf_preload()) < 0)
+                goto fail;
+        /* GMime too (and the charset converters mail needs). */
+        if ((r = vg_mime_preload()) < 0)
                 goto fail;
         *ret = e;
         return 0;
@@ -250,6 +256,8 @@ static int layer_run(struct vg_scan *s, struct vg_layer *parent, char *where, co
                 vg_sniff(s->engine->sniffer, in->head, in->head_len, l.type, sizeof(l.type));
                 if (!parent && (e = vg_report_set_type(s->report, l.type)) < 0)
                         goto out;
+                if (!parent)
+                        s->report->type_mismatch = vg_sniff_ext_mismatch(name, l.type);
                 const struct vg_extractor *x = pick(l.type);
                 e = x->run(&l, in);
                 if (e == 0)

@@ -16,9 +16,17 @@ struct vg_limits {
         uint64_t max_scan_time; /* seconds per top-level object */
 };
 
+struct vg_custom;
+
 struct vg_engine_config {
         struct vg_limits limits;
         const char *tmpdir; /* for spooling members that need seeking; NULL: $TMPDIR or /tmp */
+        /* rules.images = "hold": an image is unscannable (`unsupported`), so the
+         * unscannable action holds it; else images are typed and passed unread. */
+        bool hold_images;
+        /* Custom rules, dictionaries, markings and the health threshold (rules.d);
+         * NULL: none. Copied by vg_engine_new(). */
+        const struct vg_custom *custom;
 };
 
 struct vg_engine;

@@ -56,10 +56,20 @@ struct vg_extractor {
 };
 
 extern const struct vg_extractor vg_extract_archive;
+extern const struct vg_extractor vg_extract_office;
+extern const struct vg_extractor vg_extract_markup;
 extern const struct vg_extractor vg_extract_text;
 extern const struct vg_extractor vg_extract_binary;
 extern const struct vg_extractor vg_extract_media;
-extern const struct vg_extractor vg_extract_unsupported;
+extern const struct vg_extractor vg_extract_pdf;
+/* Builds poppler's global state once per process (extract_pdf.c); idempotent. */
+int vg_pdf_preload(void);
+/* Mail (extract_mime.c): takes text/plain and octet-stream too, and hands what is
+ * not a mail on to the markup, text or binary extractor. */
+extern const struct vg_extractor vg_extract_mime;
+/* Initialises GMime once per process and holds the charset converters mail
+ * needs; idempotent. */
+int vg_mime_preload(void);
 
 /* Scans a member of l read from `in`, as an object of its own. */
 int vg_layer_child(struct vg_layer *l, const char *name, struct vg_input *in);

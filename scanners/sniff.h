@@ -1,5 +1,6 @@
 /* Content typing with libmagic: by the bytes, never by the name. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 
 struct vg_sniffer;
@@ -9,3 +10,7 @@ int vg_sniffer_new(struct vg_sniffer **ret);
 void vg_sniffer_free(struct vg_sniffer *s);
 /* Writes the MIME type of head[0,n) into out (e.g. "application/zip"). */
 int vg_sniff(struct vg_sniffer *s, const void *head, size_t n, char *out, size_t outsz);
+/* True when the name's extension says one type and the content is a recognised
+ * type that extension never has (a docx renamed .jpg, a zip renamed .txt).
+ * Unknown extensions and unrecognised content never mismatch (sniff_ext.c). */
+bool vg_sniff_ext_mismatch(const char *name, const char *type);

@@ -182,3 +182,101 @@ bool vg_nir_valid(const char *s, size_t n)
         int key = vg_nir_key(s);
         return key >= 1 && key == (s[13] - '0') * 10 + (s[14] - '0');
 }
+
+/* Payment card brands by issuer identification number (the leading digits) and the
+ * lengths each brand issues, from the networks' published ranges. French CB cards
+ * are co-branded Visa or Mastercard and carry their ranges. Only the lengths a
+ * brand really issues are accepted: that is what sets a 14-digit SIRET apart from
+ * a card, since a SIRET passes Luhn by construction. */
+static unsigned lead(const char *d, size_t k)
+{
+        unsigned v = 0;
+        for (size_t i = 0; i < k; i++)
+                v = v * 10 + (unsigned)(d[i] - '0');
+        return v;
+}
+
+const char *vg_card_brand(const char *d, size_t n)
+{
+        if (n < 13 || n > 19)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                if (!is_digit(d[i]))
+                        return NULL;
+        unsigned p2 = lead(d, 2), p3 = lead(d, 3), p4 = lead(d, 4);
+        if (d[0] == '4')
+                return n == 13 || n == 16 || n == 19 ? "visa" : NULL;
+        if ((p2 >= 51 && p2 <= 55) || (p4 >= 2221 && p4 <= 2720))
+                return n == 16 ? "mastercard" : NULL;
+        if (p2 == 34 || p2 == 37)
+                return n == 15 ? "amex" : NULL;
+        if (p4 == 6011 || (p3 >= 644 && p3 <= 649) || p2 == 65)
+                return n >= 16 ? "discover" : NULL;
+        if (p4 >= 3528 && p4 <= 3589)
+                return n >= 16 ? "jcb" : NULL;
+        if ((p3 >= 300 && p3 <= 305) || p2 == 36 || p2 == 38 || p2 == 39)
+                return n >= 14 ? "diners" : NULL;
+        return NULL;
+}
+
+bool vg_card_valid(const char *d, size_t n)
+{
+        return vg_card_brand(d, n) && vg_luhn_valid(d, n);
+}
+
+bool vg_spi_valid(const char *d, size_t n)
+{
+        if (n != 13 || d[0] < '0' || d[0] > '3')
+                return false;
+        uint64_t body = 0;
+        unsigned key = 0;
+        for (size_t i = 0; i < 13; i++) {
+                if (!is_digit(d[i]))
+                        return false;
+                if (i < 10)
+                        body = body * 10 + (uint64_t)(d[i] - '0');
+                else
+                        key = key * 10 + (unsigned)(d[i] - '0');
+        }
+        return body % 511 == key;
+}
+
+bool vg_rpps_valid(const char *d, size_t n)
+{
+        return n == 11 && vg_luhn_valid(d, n);
+}
+
+/* ADELI: department (01-95, or 97 followed by the overseas digit), profession and
+ * order digits, Luhn key. */
+bool vg_adeli_valid(const char *d, size_t n)
+{
+        if (n != 9 || !is_digit(d[0]) || !is_digit(d[1]))
+                return false;
+        unsigned dep = lead(d, 2);
+        if (dep == 0 || dep == 96 || dep > 97)
+                return false;
+        return vg_luhn_valid(d, n);
+}
+
+/* FINESS: department (01-95, 2A/2B for Corsica, 9A-9F for the overseas
+ * departments), six digits, key. The key is Luhn over the nine digits; for the
+ * departments written with a letter no published rule could be checked, so the
+ * structure alone is accepted (these numbers are only reported with context). */
+bool vg_finess_valid(const char *s, size_t n)
+{
+        if (n != 9)
+                return false;
+        for (size_t i = 2; i < 9; i++)
+                if (!is_digit(s[i]))
+                        return false;
+        if (s[0] == '2' && (s[1] == 'A' || s[1] == 'B'))
+                return true;
+        if (s[0] == '9' && s[1] >= 'A' && s[1] <= 'F')
+                return true;
+        if (!is_digit(s[0]) || !is_digit(s[1]))
+                return false;
+        unsigned dep = lead(s, 2);
+        if (dep == 0 || dep > 95)
+                return false;
+        return vg_luhn_valid(s, n);
+}

@@ -20,3 +20,18 @@ bool vg_rib_valid(const char *bank, const char *branch, const char *account, con
 bool vg_nir_valid(const char *nir, size_t n);
 /* The key for a 13-character NIR body, or -1 when the body is malformed. */
 int vg_nir_key(const char *body13);
+/* Payment card brand ("visa", "mastercard", "amex", "discover", "jcb", "diners")
+ * from the leading digits, when the length is one that brand issues; else NULL. */
+const char *vg_card_brand(const char *digits, size_t n);
+/* A card number: known brand and length, and Luhn. */
+bool vg_card_valid(const char *digits, size_t n);
+/* French tax number (SPI): 13 digits, the first 0-3, the last three equal to the
+ * first ten mod 511. */
+bool vg_spi_valid(const char *digits, size_t n);
+/* RPPS (health professionals): 11 digits, Luhn. */
+bool vg_rpps_valid(const char *digits, size_t n);
+/* ADELI (health professionals): 9 digits, a department 01-95 or 97, Luhn. */
+bool vg_adeli_valid(const char *digits, size_t n);
+/* FINESS (health establishments): 9 characters, department 01-95, 2A/2B or 9A-9F,
+ * six digits, key (Luhn; not checkable for the lettered departments). Upper case. */
+bool vg_finess_valid(const char *s, size_t n);

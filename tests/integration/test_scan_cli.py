@@ -139,8 +139,8 @@ p, line = one(put("corrupt/stub.zip", good_zip[:40]))
 check(line.get("verdict") == "unscannable" and line["unscannable"][0]["reason"] == "corrupt",
       "a zip cut after 40 bytes: typed by its signature, unscannable corrupt")
 p, line = one(put("corrupt/doc.pdf", b"%PDF-1.4\n1 0 obj<</Filter/FlateDecode>>stream\nx\x9c...\n"))
-check(line.get("verdict") == "unscannable" and line["unscannable"][0]["reason"] == "unsupported",
-      "a PDF (no text extractor yet) is held as unsupported, not passed")
+check(line.get("verdict") == "unscannable" and line["unscannable"][0]["reason"] == "corrupt",
+      "a broken PDF (poppler cannot open it) is held as corrupt, not passed")
 tgz = tar_bytes([("a.txt", os.urandom(50000))], "w:gz")
 p, line = one(put("corrupt/trunc.tar.gz", tgz[: len(tgz) - 2000]))
 check(line.get("verdict") == "unscannable" and line["unscannable"][0]["reason"] == "corrupt",

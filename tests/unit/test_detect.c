@@ -18,7 +18,7 @@ static struct vg_rules *rules;
 static int setup(void **state)
 {
         (void)state;
-        return vg_rules_new(&rules);
+        return vg_rules_new(NULL, &rules);
 }
 
 static int teardown(void **state)
