@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rules_conf.h"
+
 #ifndef VIGIE_SYSCONFDIR
 #define VIGIE_SYSCONFDIR "/etc/vigie"
 #endif
@@ -45,6 +47,7 @@ struct opt {
 static int parse_policies(struct ctx *c, const config_setting_t *s, struct vg_config *cfg);
 static int parse_routes(struct ctx *c, const config_setting_t *s, struct vg_config *cfg);
 static int parse_webhooks(struct ctx *c, const config_setting_t *s, struct vg_config *cfg);
+static int parse_relay(struct ctx *c, const config_setting_t *s, struct vg_config *cfg);
 
 static const char *const languages[] = {"fr", "en", NULL};
 static const char *const image_modes[] = {"pass", "hold", NULL};
@@ -86,7 +89,7 @@ static const struct opt rules_opts[] = {
 };
 
 static const struct opt mail_opts[] = {
-    {"relay", T_STRING, OFF(mail_relay), 0, 0, "smtp://127.0.0.1:25", 0, 0, 0},
+    {"relay", T_CUSTOM, 0, 0, 0, "\"smtp://127.0.0.1:25\"", 0, 0, parse_relay},
     {"from", T_STRING, OFF(mail_from), 0, 0, "vigie@localhost", 0, 0, 0},
     {NULL, 0, 0, 0, 0, NULL, 0, 0, 0},
 };
@@ -96,6 +99,15 @@ static const struct opt alerts_opts[] = {
     {"admins", T_STRLIST, OFF(admins), 0, 0, "[ ]", 0, 0, 0},
     {"mail", T_GROUP, 0, 0, 0, NULL, mail_opts, 0, 0},
     {"webhooks", T_CUSTOM, 0, 0, 0, NULL, 0, 0, parse_webhooks},
+    {"templates", T_STRING, OFF(templates_dir), 0, 0, "/etc/vigie/templates", 0, 0, 0},
+    {"charter", T_STRING, OFF(charter), 0, 0, "", 0, 0, 0},
+    {"notice_domain", T_STRING, OFF(notice_domain), 0, 0, "", 0, 0, 0},
+    {"rate_limit", T_UINT, OFF(alert_rate_limit), 0, 100000, "10", 0, 0, 0},
+    {"digest_interval", T_UINT, OFF(alert_digest_interval), 0, 86400, "300", 0, 0, 0},
+    {"retry_min", T_UINT, OFF(alert_retry_min), 1, 86400, "30", 0, 0, 0},
+    {"retry_max", T_UINT, OFF(alert_retry_max), 1, 86400, "1800", 0, 0, 0},
+    {"expire", T_UINT, OFF(alert_expire), 60, 31536000, "259200", 0, 0, 0},
+    {"timeout", T_UINT, OFF(alert_timeout), 1, 600, "30", 0, 0, 0},
     {NULL, 0, 0, 0, 0, NULL, 0, 0, 0},
 };
 
@@ -424,7 +436,8 @@ static int parse_policy(struct ctx *c, const config_setting_t *g, struct vg_poli
                                 const char *const *kd = known_detectors;
                                 while (*kd && strcmp(*kd, id) != 0)
                                         kd++;
-                                if (!*kd)
+                                /* custom ids are checked once rules.d is read (finish) */
+                                if (!*kd && !vg_rules_conf_valid_id(id))
                                         return fail(c, d, "unknown detector '%s' in '%s'", id,
                                                     name);
                                 if (!config_setting_is_group(d))
@@ -520,6 +533,7 @@ static const char *const route_keys[] = {
     "ai_domains",
     "ai_domains_policy",
     "external_policy",
+    "internal_policy",
     NULL,
 };
 
@@ -542,6 +556,7 @@ static void route_clear(struct vg_route *r)
         free(r->forward);
         free(r->ai_domains_policy);
         free(r->external_policy);
+        free(r->internal_policy);
         strlist_free(&r->ignore);
         strlist_free(&r->internal_domains);
         strlist_free(&r->ai_domains);
@@ -588,6 +603,7 @@ struct vg_route *vg_route_copy(const struct vg_route *r)
                 dup_opt(&c->spool, r->spool) | dup_opt(&c->forward, r->forward) |
                 dup_opt(&c->ai_domains_policy, r->ai_domains_policy) |
                 dup_opt(&c->external_policy, r->external_policy) |
+                dup_opt(&c->internal_policy, r->internal_policy) |
                 strlist_copy(&c->ignore, &r->ignore) |
                 strlist_copy(&c->internal_domains, &r->internal_domains) |
                 strlist_copy(&c->ai_domains, &r->ai_domains);
@@ -651,6 +667,8 @@ static int parse_route(struct ctx *c, const config_setting_t *g, struct vg_route
                         e = route_string(c, s, &r->ai_domains_policy);
                 else if (strcmp(key, "external_policy") == 0)
                         e = route_string(c, s, &r->external_policy);
+                else if (strcmp(key, "internal_policy") == 0)
+                        e = route_string(c, s, &r->internal_policy);
                 else if (strcmp(key, "notice") == 0) {
                         if (config_setting_type(s) != CONFIG_TYPE_BOOL)
                                 return fail(c, s, "'%s' must be true or false", name);
@@ -762,11 +780,29 @@ static int parse_webhooks(struct ctx *c, const config_setting_t *s, struct vg_co
                 }
                 if (!w->url)
                         return fail(c, g, "a webhook needs a url");
+                if (strncmp(w->url, "http://", 7) != 0 && strncmp(w->url, "https://", 8) != 0)
+                        return fail(c, g, "a webhook url starts with https:// or http://");
+                if (w->bearer && strpbrk(w->bearer, "\r\n"))
+                        return fail(c, g, "a webhook bearer token is one line");
                 if (w->format && strcmp(w->format, "json") && strcmp(w->format, "ntfy") &&
                     strcmp(w->format, "slack"))
                         return fail(c, g, "webhook format must be \"json\", \"ntfy\" or \"slack\"");
         }
         return 0;
+}
+
+/* alerts.mail.relay: an SMTP URL, or the path of a sendmail-compatible program. */
+static int parse_relay(struct ctx *c, const config_setting_t *s, struct vg_config *cfg)
+{
+        char name[256];
+        path_of(s, name, sizeof(name));
+        const char *v = config_setting_get_string(s);
+        if (!v || (strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0 && v[0] != '/'))
+                return fail(c, s,
+                            "'%s' must be \"smtp://host:port\", \"smtps://host:port\" or the "
+                            "path of a sendmail-compatible program",
+                            name);
+        return set_string(&cfg->mail_relay, v);
 }
 
 const struct vg_policy *vg_config_policy(const struct vg_config *c, const char *name)
@@ -790,7 +826,11 @@ void vg_config_free(struct vg_config *c)
         free(c->language);
         free(c->mail_relay);
         free(c->mail_from);
+        free(c->templates_dir);
+        free(c->charter);
+        free(c->notice_domain);
         strlist_free(&c->rules_dirs);
+        vg_custom_free(c->custom);
         strlist_free(&c->admins);
         for (size_t i = 0; i < c->npolicies; i++)
                 vg_policy_clear(&c->policies[i]);
@@ -805,6 +845,34 @@ void vg_config_free(struct vg_config *c)
         }
         free(c->webhooks);
         free(c);
+}
+
+/* Custom rules (rules.d): read them, check that every detector a policy names
+ * exists, and give custom ids their default threshold in every policy. */
+static int finish_rules(struct ctx *c, const config_t *lc, struct vg_config *cfg)
+{
+        int e = vg_rules_conf_load(&cfg->rules_dirs, &cfg->custom, c->err, c->errsz);
+        if (e < 0)
+                return e;
+        const config_setting_t *pols = config_lookup(lc, "policies");
+        for (int i = 0; pols && config_setting_is_group(pols) && i < config_setting_length(pols);
+             i++) {
+                const config_setting_t *d = config_setting_get_member(
+                    config_setting_get_elem(pols, (unsigned)i), "detectors");
+                for (int k = 0; d && k < config_setting_length(d); k++) {
+                        const config_setting_t *x = config_setting_get_elem(d, (unsigned)k);
+                        const char *id = config_setting_name(x);
+                        if (!vg_detector_builtin(id) && !vg_rules_conf_find(cfg->custom, id)) {
+                                char name[256];
+                                path_of(d, name, sizeof(name));
+                                return fail(c, x, "unknown detector '%s' in '%s'", id, name);
+                        }
+                }
+        }
+        for (size_t i = 0; i < cfg->npolicies; i++)
+                if ((e = vg_rules_conf_policy_defaults(cfg->custom, &cfg->policies[i])) < 0)
+                        return e;
+        return 0;
 }
 
 static int finish(struct ctx *c, const config_t *lc, struct vg_config *cfg)
@@ -825,8 +893,9 @@ static int finish(struct ctx *c, const config_t *lc, struct vg_config *cfg)
         }
         for (size_t i = 0; i < cfg->nroutes; i++) {
                 const struct vg_route *r = &cfg->routes[i];
-                const char *names[] = {r->policy, r->ai_domains_policy, r->external_policy};
-                for (size_t k = 0; k < 3; k++)
+                const char *names[] = {r->policy, r->ai_domains_policy, r->external_policy,
+                                       r->internal_policy};
+                for (size_t k = 0; k < 4; k++)
                         if (names[k] && !vg_config_policy(cfg, names[k])) {
                                 snprintf(c->err, c->errsz,
                                          "%s:%u: route '%s' names policy '%s', which is not "
@@ -835,8 +904,7 @@ static int finish(struct ctx *c, const config_t *lc, struct vg_config *cfg)
                                 return -EINVAL;
                         }
         }
-        (void)lc;
-        return 0;
+        return finish_rules(c, lc, cfg);
 }
 
 static int load(config_t *lc, bool from_file, const char *src, const char *name,

@@ -41,6 +41,7 @@ struct vg_route {
         struct vg_strlist ai_domains;
         char *ai_domains_policy;
         char *external_policy;
+        char *internal_policy;
         unsigned line;
 };
 
@@ -61,6 +62,7 @@ struct vg_config {
         char *control_socket;
         char *admin_group;
         struct vg_strlist rules_dirs;
+        struct vg_custom *custom; /* rules.d: custom rules, dictionaries, markings */
         char *images;
         struct vg_policy *policies;
         size_t npolicies;
@@ -72,6 +74,15 @@ struct vg_config {
         char *mail_from;
         struct vg_webhook *webhooks;
         size_t nwebhooks;
+        char *templates_dir;            /* alerts.templates: the admin's templates */
+        char *charter;                  /* alerts.charter: the office's AI usage charter */
+        char *notice_domain;            /* alerts.notice_domain: owner@domain gets notices */
+        uint64_t alert_rate_limit;      /* alerts per minute per channel; 0: no limit */
+        uint64_t alert_digest_interval; /* seconds an alert waits in a digest */
+        uint64_t alert_retry_min;       /* backoff bounds, seconds */
+        uint64_t alert_retry_max;
+        uint64_t alert_expire;  /* seconds before an undelivered alert is given up */
+        uint64_t alert_timeout; /* seconds per attempt */
 };
 
 /* Loads `path`, or when NULL the installed vigie.conf if it exists, else the

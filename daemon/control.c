@@ -15,8 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "folder.h"
 #include "log.h"
+#include "mailroute.h"
 #include "manager.h"
 #include "store.h"
 #include "worker.h"
@@ -98,18 +100,21 @@ static json_t *do_status(struct client *cl, const json_t *req)
         for (size_t i = 0; i < m->config->nroutes; i++) {
                 const struct vg_route *r = &m->config->routes[i];
                 struct vg_folder *f = vg_manager_folder(m, r->name);
+                struct vg_mailroute *mr = vg_manager_mailroute(m, r->name);
                 json_array_append_new(
-                    routes,
-                    json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:b, s:I}", "name", r->name, "type",
-                              r->type == VG_ROUTE_MAIL ? "mail" : "folder", "mode",
-                              r->mode == VG_MODE_GATE ? "gate" : "in-place", "watch", r->watch,
-                              "deliver", r->deliver, "policy", r->policy, "active", f != NULL,
-                              "pending", (json_int_t)(f ? vg_folder_pending(f) : 0)));
+                    routes, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:b, s:I}", "name", r->name,
+                                      "type", r->type == VG_ROUTE_MAIL ? "mail" : "folder", "mode",
+                                      r->mode == VG_MODE_GATE ? "gate" : "in-place", "watch",
+                                      r->watch, "deliver", r->deliver, "policy", r->policy,
+                                      "active", f || mr, "pending",
+                                      (json_int_t)(f    ? vg_folder_pending(f)
+                                                   : mr ? vg_mailroute_pending(mr)
+                                                        : 0)));
         }
         const struct vg_counters *k = &m->counters;
         return ok(json_pack(
             "{s:s, s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, "
-            "s:I, s:I}, s:o}",
+            "s:I, s:I}, s:o, s:o?}",
             "version", VIGIE_VERSION, "config", m->config->path, "uptime",
             (json_int_t)(time(NULL) - m->started), "reloads", (json_int_t)m->reloads, "routes",
             routes, "workers", "count", (json_int_t)vg_pool_workers(m->pool), "busy",
@@ -119,7 +124,7 @@ static json_t *do_status(struct client *cl, const json_t *req)
             (json_int_t)k->flagged, "unscannable", (json_int_t)k->unscannable, "delivered",
             (json_int_t)k->delivered, "held", (json_int_t)k->held, "special",
             (json_int_t)k->special, "errors", (json_int_t)k->errors, "store",
-            vg_store_counts(m->store)));
+            vg_store_counts(m->store), "alerts", m->alerts ? vg_alerts_status(m->alerts) : NULL));
 }
 
 static json_t *do_list(struct client *cl, const json_t *req)
@@ -187,6 +192,31 @@ static json_t *do_release(struct client *cl, const json_t *req)
         const char *reason = json_string_value(json_object_get(req, "reason"));
         const char *to = json_string_value(json_object_get(req, "to"));
         bool allow = json_is_true(json_object_get(req, "allow"));
+        const char *kind = json_string_value(json_object_get(item, "kind"));
+        if (kind && strcmp(kind, "mail") == 0) {
+                struct vg_mailroute *mr = route ? vg_manager_mailroute(m, route) : NULL;
+                char err[512] = "";
+                int e = mr ? vg_mailroute_release(mr, id, err, sizeof(err)) : -ENOENT;
+                if (e < 0) {
+                        resp = error("release failed: %s",
+                                     err[0] ? err : "the mail route is not active");
+                        json_decref(item);
+                        return resp;
+                }
+                char detail[1024];
+                snprintf(detail, sizeof(detail), "forwarded by %s: %s", cl->user, reason);
+                vg_store_set_state(m->store, id, "released", detail);
+                vg_store_audit(m->store, cl->uid, cl->user, allow ? "release-allow" : "release", id,
+                               reason);
+                if (allow)
+                        vg_store_allow(m->store, sha, cl->uid, cl->user, id, reason);
+                vg_log(LOG_NOTICE, "event=released id=%s route=%s by=%s uid=%u kind=mail", id,
+                       route, cl->user, (unsigned)cl->uid);
+                resp = ok(json_pack("{s:s, s:s, s:b}", "id", id, "path", "(forwarded)", "allowed",
+                                    allow));
+                json_decref(item);
+                return resp;
+        }
         struct vg_folder *f = route ? vg_manager_folder(m, route) : NULL;
         if (!f) {
                 resp =
@@ -270,12 +300,41 @@ static json_t *do_reload(struct client *cl, const json_t *req)
         return ok(json_pack("{s:s}", "message", msg));
 }
 
+/* A verb that answers later returns DEFERRED: the client stays open until its
+ * answer is ready (test-alert waits for the receivers). */
+static char deferred_marker;
+#define DEFERRED ((json_t *)&deferred_marker)
+
+static void reply(struct client *cl, json_t *resp);
+
+static void test_alert_done(void *userdata, json_t *result)
+{
+        struct client *cl = userdata;
+        reply(cl, result ? ok(result) : error("vigied is stopping: the test did not finish"));
+        client_free(cl);
+}
+
+static json_t *do_test_alert(struct client *cl, const json_t *req)
+{
+        (void)req;
+        struct vg_manager *m = cl->c->m;
+        if (!m->alerts)
+                return error("alerts are not running");
+        vg_store_audit(m->store, cl->uid, cl->user, "test-alert", NULL, "test alert");
+        int e = vg_alerts_test(m->alerts, cl->user, test_alert_done, cl);
+        if (e < 0)
+                return error("test-alert failed: %s", strerror(-e));
+        return DEFERRED;
+}
+
 static const struct {
         const char *verb;
         json_t *(*run)(struct client *cl, const json_t *req);
 } verbs[] = {
-    {"status", do_status}, {"list", do_list},   {"show", do_show},     {"release", do_release},
-    {"delete", do_delete}, {"purge", do_purge}, {"reload", do_reload},
+    {"status", do_status}, {"list", do_list},
+    {"show", do_show},     {"release", do_release},
+    {"delete", do_delete}, {"purge", do_purge},
+    {"reload", do_reload}, {"test-alert", do_test_alert},
 };
 
 static json_t *handle(struct client *cl, const char *line, size_t n)
@@ -353,7 +412,13 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 char *nl = memchr(cl->buf + cl->len, '\n', (size_t)r);
                 cl->len += (size_t)r;
                 if (nl) {
-                        reply(cl, handle(cl, cl->buf, (size_t)(nl - cl->buf)));
+                        json_t *resp = handle(cl, cl->buf, (size_t)(nl - cl->buf));
+                        if (resp == DEFERRED) {
+                                /* answered later: nothing more is read from it */
+                                cl->src = sd_event_source_disable_unref(cl->src);
+                                return 0;
+                        }
+                        reply(cl, resp);
                         client_free(cl);
                         return 0;
                 }

@@ -273,6 +273,13 @@ int vg_ctl_status(const char *config, int argc, char **argv)
                 json_object_foreach(st, key, v)
                     printf(" %s=%lld", key, (long long)json_integer_value(v));
                 putchar('\n');
+                json_t *al = json_object_get(r, "alerts");
+                if (al) {
+                        printf(en ? "alerts:" : "alertes :");
+                        json_object_foreach(al, key, v)
+                            printf(" %s=%lld", key, (long long)json_integer_value(v));
+                        putchar('\n');
+                }
         }
         json_decref(r);
         close_session(&s);
@@ -495,6 +502,46 @@ int vg_ctl_reload(const char *config, int argc, char **argv)
         if (r)
                 puts(str(r, "message"));
         int rc = r ? 0 : 1;
+        json_decref(r);
+        close_session(&s);
+        return rc;
+}
+
+int vg_ctl_test_alert(const char *config, int argc, char **argv)
+{
+        struct opts o;
+        if (parse(argc, argv, "test-alert [--json]", &o) < 0)
+                return 2;
+        struct session s;
+        if (open_session(config, &s))
+                return 2;
+        json_t *r = call(&s, json_pack("{s:s}", "verb", "test-alert"));
+        int rc = r ? 0 : 1;
+        json_t *chans = r ? json_object_get(r, "channels") : NULL;
+        size_t i, good = 0;
+        json_t *c;
+        json_array_foreach(chans, i, c) good += json_is_true(json_object_get(c, "ok"));
+        if (r && good != json_array_size(chans))
+                rc = 1;
+        if (r && o.json) {
+                print_json(chans);
+        } else if (r) {
+                bool en = s.lang == VG_LANG_EN;
+                json_array_foreach(chans, i, c)
+                {
+                        bool okc = json_is_true(json_object_get(c, "ok"));
+                        printf("%-8s %s: %s\n", okc ? "ok" : (en ? "FAILED" : "ÉCHEC"),
+                               str(c, "channel"), str(c, "detail"));
+                }
+                if (json_array_size(chans) <= 1)
+                        puts(en ? "No mail or webhook is configured (alerts.admins, "
+                                  "alerts.webhooks): only the journal gets alerts."
+                                : "Aucun courriel ni webhook n'est configuré (alerts.admins, "
+                                  "alerts.webhooks) : seul le journal reçoit les alertes.");
+                printf(en ? "%zu of %zu channel(s) worked.\n"
+                          : "%zu canal(aux) sur %zu ont fonctionné.\n",
+                       good, json_array_size(chans));
+        }
         json_decref(r);
         close_session(&s);
         return rc;

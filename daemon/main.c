@@ -12,10 +12,12 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "alert.h"
 #include "config.h"
 #include "control.h"
 #include "folder.h"
 #include "log.h"
+#include "mailroute.h"
 #include "manager.h"
 #include "masker.h"
 #include "store.h"
@@ -29,6 +31,8 @@ static void engine_config(struct vg_manager *m)
         m->engine_cfg = (struct vg_engine_config){
             .limits = m->config->limits,
             .tmpdir = m->config->workers_tmpdir,
+            .hold_images = m->config->images && strcmp(m->config->images, "hold") == 0,
+            .custom = m->config->custom,
         };
 }
 
@@ -46,9 +50,35 @@ void vg_manager_notify_status(struct vg_manager *m)
         sd_notifyf(0,
                    "STATUS=%zu route(s); scanned %llu, delivered %llu, held %llu, unscannable "
                    "%llu; queue %zu; workers %u",
-                   m->nfolders, (unsigned long long)k->scanned, (unsigned long long)k->delivered,
-                   (unsigned long long)k->held, (unsigned long long)k->unscannable,
-                   m->pool ? vg_pool_pending(m->pool) : 0, m->pool ? vg_pool_workers(m->pool) : 0);
+                   m->nfolders + m->nmail, (unsigned long long)k->scanned,
+                   (unsigned long long)k->delivered, (unsigned long long)k->held,
+                   (unsigned long long)k->unscannable, m->pool ? vg_pool_pending(m->pool) : 0,
+                   m->pool ? vg_pool_workers(m->pool) : 0);
+}
+
+/* Mail routes are restarted on reload: a mail in flight stays in the spool, or
+ * is already forwarded or held, so nothing is lost by starting over. */
+static void start_mail_routes(struct vg_manager *m)
+{
+        for (size_t i = 0; i < m->nmail; i++)
+                vg_mailroute_free(m->mail[i]);
+        free(m->mail);
+        m->nmail = 0;
+        m->mail = calloc(m->config->nroutes + 1, sizeof(*m->mail));
+        for (size_t i = 0; m->mail && i < m->config->nroutes; i++) {
+                const struct vg_route *r = &m->config->routes[i];
+                struct vg_mailroute *mr;
+                if (r->type == VG_ROUTE_MAIL && vg_mailroute_new(m, r, &mr) == 0)
+                        m->mail[m->nmail++] = mr;
+        }
+}
+
+struct vg_mailroute *vg_manager_mailroute(struct vg_manager *m, const char *route)
+{
+        for (size_t i = 0; i < m->nmail; i++)
+                if (strcmp(vg_mailroute_name(m->mail[i]), route) == 0)
+                        return m->mail[i];
+        return NULL;
 }
 
 /* Builds the running folder routes of the current config, reusing those whose
@@ -85,6 +115,7 @@ static int start_routes(struct vg_manager *m)
         for (size_t k = 0; k < nold; k++)
                 vg_folder_retire(old ? old[k] : NULL);
         free(old);
+        start_mail_routes(m);
         return 0;
 }
 
@@ -99,10 +130,16 @@ int vg_manager_reload(struct vg_manager *m, char *msg, size_t msgsz)
                 snprintf(msg, msgsz, "%s", err);
         } else {
                 struct vg_config *old = m->config;
+                struct vg_masker *nm = NULL;
+                if (vg_masker_new(nc->custom, &nm) == 0) {
+                        vg_masker_free(m->masker);
+                        m->masker = nm;
+                }
                 m->config = nc;
                 m->lang = vg_lang_from_name(nc->language);
                 engine_config(m);
                 vg_pool_set_engine(m->pool, &m->engine_cfg);
+                vg_alerts_reload(m->alerts);
                 start_routes(m);
                 vg_config_free(old);
                 m->reloads++;
@@ -246,11 +283,15 @@ int main(int argc, char **argv)
                 vg_log(LOG_ERR, "event=start-failed error=\"%s\"", strerror(-r));
                 goto out;
         }
-        if ((r = vg_masker_new(&m.masker)) < 0)
+        if ((r = vg_masker_new(m.config->custom, &m.masker)) < 0)
                 goto out;
         if ((r = vg_store_open(m.config->store_dir, &m.store)) < 0) {
                 vg_log(LOG_ERR, "event=start-failed store=\"%s\" error=\"%s\"", m.config->store_dir,
                        strerror(-r));
+                goto out;
+        }
+        if ((r = vg_alerts_new(&m, &m.alerts)) < 0) {
+                vg_log(LOG_ERR, "event=start-failed alerts error=\"%s\"", strerror(-r));
                 goto out;
         }
         struct vg_pool_config pc = {
@@ -282,6 +323,9 @@ int main(int argc, char **argv)
         r = sd_event_loop(m.event);
         vg_log(LOG_INFO, "event=stopped");
 out:
+        /* Alerts first: a pending `vigiectl test-alert` gets its answer. */
+        vg_alerts_free(m.alerts);
+        m.alerts = NULL;
         sd_event_source_disable_unref(status);
         sd_event_source_disable_unref(m.purge_timer);
         vg_control_free(m.control);
@@ -289,6 +333,9 @@ out:
         vg_pool_free(m.pool);
         for (size_t i = 0; i < m.nfolders; i++)
                 vg_folder_free(m.folders[i]);
+        for (size_t i = 0; i < m.nmail; i++)
+                vg_mailroute_free(m.mail[i]);
+        free(m.mail);
         free(m.folders);
         vg_store_close(m.store);
         vg_masker_free(m.masker);

@@ -14,7 +14,9 @@ struct vg_pool;
 struct vg_store;
 struct vg_masker;
 struct vg_folder;
+struct vg_mailroute;
 struct vg_control;
+struct vg_alerts;
 
 struct vg_counters {
         uint64_t scanned;
@@ -37,7 +39,10 @@ struct vg_manager {
         struct vg_masker *masker;
         struct vg_folder **folders;
         size_t nfolders;
+        struct vg_mailroute **mail;
+        size_t nmail;
         struct vg_control *control;
+        struct vg_alerts *alerts; /* outbox, channels, templates (alert.c) */
         sd_event_source *purge_timer;
         time_t started;
         unsigned reloads;
@@ -50,3 +55,4 @@ struct vg_manager {
 int vg_manager_reload(struct vg_manager *m, char *msg, size_t msgsz);
 void vg_manager_notify_status(struct vg_manager *m);
 struct vg_folder *vg_manager_folder(struct vg_manager *m, const char *route);
+struct vg_mailroute *vg_manager_mailroute(struct vg_manager *m, const char *route);

@@ -421,7 +421,9 @@ int vg_cli_scan(const char *config_path, int argc, char **argv)
                 vg_config_free(cfg);
                 return 2;
         }
-        struct vg_engine_config ec = {.limits = cfg->limits, .tmpdir = cfg->workers_tmpdir};
+        struct vg_engine_config ec = {
+            .limits = cfg->limits, .tmpdir = cfg->workers_tmpdir, .custom = cfg->custom};
+        ec.hold_images = cfg->images && strcmp(cfg->images, "hold") == 0;
         struct run r = {
             .policy = pol,
             .lang = vg_lang_from_name(cfg->language),
@@ -433,7 +435,7 @@ int vg_cli_scan(const char *config_path, int argc, char **argv)
             .count = (unsigned)cfg->workers_count,
             .memory = cfg->workers_memory,
         };
-        int e = vg_masker_new(&r.masker);
+        int e = vg_masker_new(cfg->custom, &r.masker);
         if (e >= 0)
                 e = sd_event_new(&r.event);
         if (e >= 0)

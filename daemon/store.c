@@ -59,6 +59,9 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS allowlist ("
     " sha256 TEXT PRIMARY KEY, added INTEGER NOT NULL, uid INTEGER, user TEXT, item TEXT,"
     " reason TEXT);"
+    "CREATE TABLE IF NOT EXISTS mails ("
+    " item TEXT PRIMARY KEY REFERENCES items(id), sender TEXT NOT NULL,"
+    " recipients TEXT NOT NULL, subject TEXT);"
     "CREATE TABLE IF NOT EXISTS passes ("
     " route TEXT NOT NULL, relpath TEXT NOT NULL, sha256 TEXT NOT NULL,"
     " created INTEGER NOT NULL);";
@@ -278,6 +281,34 @@ static int bind_text(sqlite3_stmt *st, int i, const char *v)
         return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
 }
 
+static int put_envelope(struct vg_store *s, const char *id, const char *sender,
+                        const char *const *rcpts, size_t n, const char *subject)
+{
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < n; i++)
+                json_array_append_new(a, json_string(rcpts[i]));
+        char *js = a ? json_dumps(a, JSON_COMPACT) : NULL;
+        json_decref(a);
+        if (!js)
+                return -ENOMEM;
+        sqlite3_stmt *st;
+        int rc =
+            sqlite3_prepare_v2(s->db,
+                               "INSERT OR REPLACE INTO mails (item, sender, recipients, subject)"
+                               " VALUES (?,?,?,?)",
+                               -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+                bind_text(st, 1, id);
+                bind_text(st, 2, sender);
+                bind_text(st, 3, js);
+                bind_text(st, 4, subject);
+                rc = sqlite3_step(st);
+        }
+        sqlite3_finalize(st);
+        free(js);
+        return sqerr(rc);
+}
+
 static int insert_item(struct vg_store *s, const struct vg_item *it, int64_t t)
 {
         const struct vg_report *r = it->report;
@@ -357,6 +388,9 @@ static int insert_item(struct vg_store *s, const struct vg_item *it, int64_t t)
         }
         sqlite3_finalize(st);
         if ((e = sqerr(rc)) < 0)
+                goto rollback;
+        if (it->sender &&
+            (e = put_envelope(s, it->id, it->sender, it->rcpts, it->nrcpts, it->subject)) < 0)
                 goto rollback;
         vg_crashpoint("store-before-commit");
         e = exec(s, "COMMIT");
@@ -488,6 +522,27 @@ json_t *vg_store_list(struct vg_store *s, const char *route, int64_t since, int 
         return a;
 }
 
+json_t *vg_store_envelope(struct vg_store *s, const char *id)
+{
+        sqlite3_stmt *st;
+        json_t *o = NULL;
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT sender, recipients, subject FROM mails WHERE item = ?", -1,
+                               &st, NULL) != SQLITE_OK)
+                return NULL;
+        bind_text(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+                const char *rc = (const char *)sqlite3_column_text(st, 1);
+                json_t *r = rc ? json_loads(rc, 0, NULL) : NULL;
+                const char *subj = (const char *)sqlite3_column_text(st, 2);
+                o = json_pack("{s:s, s:o, s:s?}", "sender",
+                              (const char *)sqlite3_column_text(st, 0), "recipients",
+                              r ? r : json_array(), "subject", subj);
+        }
+        sqlite3_finalize(st);
+        return o;
+}
+
 json_t *vg_store_show(struct vg_store *s, const char *id, int *err)
 {
         sqlite3_stmt *st;
@@ -515,6 +570,9 @@ json_t *vg_store_show(struct vg_store *s, const char *id, int *err)
                 sqlite3_finalize(st);
         }
         json_object_set_new(o, "events", ev ? ev : json_array());
+        json_t *env = vg_store_envelope(s, id);
+        if (env)
+                json_object_set_new(o, "mail", env);
         return o;
 }
 

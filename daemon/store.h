@@ -26,6 +26,11 @@ struct vg_item {
         const char *owner;
         const char *mode; /* route mode at the time: "gate" or "in-place" */
         const struct vg_report *report;
+        /* mails: the envelope, committed with the item */
+        const char *sender;
+        const char *const *rcpts;
+        size_t nrcpts;
+        const char *subject; /* masked */
 };
 
 int vg_store_open(const char *dir, struct vg_store **ret);
@@ -66,6 +71,11 @@ bool vg_store_take_pass(struct vg_store *s, const char *route, const char *relpa
 int vg_store_purge(struct vg_store *s, int64_t older_than);
 /* Counts of items by state, for `status`. */
 json_t *vg_store_counts(struct vg_store *s);
+
+/* A held mail's envelope and (masked) subject, shown by `show` and used by
+ * release to forward it: {"sender": ..., "recipients": [...], "subject": ...}
+ * or NULL. */
+json_t *vg_store_envelope(struct vg_store *s, const char *id);
 
 /* The database handle, for modules that keep their own tables in the store
  * (the alert outbox). Owned by the store. */

@@ -22,6 +22,9 @@ static const struct verb verbs[] = {
     {"delete", "delete ID --reason TEXT", "discard a held item", vg_ctl_delete},
     {"purge", "purge [--older-than 30d]", "remove items older than the retention", vg_ctl_purge},
     {"reload", "reload", "reread the configuration (a broken one is refused)", vg_ctl_reload},
+    {"test-alert", "test-alert [--json]",
+     "send a test alert through every channel (journal, mail, webhooks) and say which worked",
+     vg_ctl_test_alert},
     {"scan", "scan [-c CONFIG] [--json] [--policy NAME] PATH...",
      "scan files and folders once, without the daemon", vg_cli_scan},
 };

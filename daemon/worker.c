@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <grp.h>
 #include <jansson.h>
+#include <linux/capability.h>
 #include <pwd.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -306,6 +308,26 @@ static int seccomp_confine(void)
         return e;
 }
 
+/* The service runs as the user vigie with CAP_DAC_OVERRIDE and CAP_FOWNER as
+ * ambient capabilities (to claim files from shared folders); a forked worker
+ * inherits them. It keeps none: ambient, permitted, effective and inheritable
+ * sets are emptied (lowering needs no privilege), then checked. */
+static int drop_capabilities(void)
+{
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+                return -errno;
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+        struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {{0}};
+        if (syscall(SYS_capset, &h, d) < 0)
+                return -errno;
+        if (syscall(SYS_capget, &h, d) < 0)
+                return -errno;
+        for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+                if (d[i].effective || d[i].permitted || d[i].inheritable)
+                        return -EPERM;
+        return 0;
+}
+
 int vg_worker_confine(const struct vg_pool_config *cfg)
 {
         /* rlimits first: they need no privilege. No core dumps (they would hold
@@ -333,6 +355,9 @@ int vg_worker_confine(const struct vg_pool_config *cfg)
                 if (geteuid() == 0 || getegid() == 0)
                         return -EPERM;
         }
+        int e = drop_capabilities();
+        if (e < 0)
+                return e;
         struct rlimit nproc = {0, 0};
         if (setrlimit(RLIMIT_NPROC, &nproc) < 0)
                 return -errno;
@@ -363,6 +388,9 @@ static void __attribute__((noreturn)) worker_main(int sock, const struct vg_pool
          * worker confines itself. */
         if (vg_engine_new(cfg->engine, &eng) < 0)
                 _exit(71);
+        /* jansson seeds its hash function from /dev/urandom on first use: do it
+         * now, while opening a file is still allowed. */
+        json_object_seed(0);
         if (vg_worker_confine(cfg) < 0)
                 _exit(72);
         int e = serve(3, eng);
@@ -629,7 +657,7 @@ int vg_pool_new(sd_event *ev, const struct vg_pool_config *cfg, struct vg_pool *
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         p->n = cfg->count ? cfg->count : (unsigned)(cores > 0 ? cores : 1);
         p->w = calloc(p->n, sizeof(*p->w));
-        int e = p->w ? vg_masker_new(&p->masker) : -ENOMEM;
+        int e = p->w ? vg_masker_new(cfg->engine->custom, &p->masker) : -ENOMEM;
         if (e < 0)
                 goto fail;
         /* sd-event's child sources need SIGCHLD blocked. */

@@ -1,0 +1,755 @@
+#include "mailroute.h"
+
+#include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "log.h"
+#include "manager.h"
+#include "masker.h"
+#include "notice.h"
+#include "policy.h"
+#include "spool.h"
+#include "store.h"
+#include "worker.h"
+
+#define RETRY_FIRST_USEC (5ull * 1000000)
+#define RETRY_MAX_USEC   (3600ull * 1000000)
+#define SUBJECT_SCAN     (64 * 1024)
+
+/* Services people paste documents into; mails to them get the route's
+ * ai_domains_policy. Admins list their own with ai_domains. */
+const char *const vg_ai_domains_default[] = {
+    "openai.com",
+    "chatgpt.com",
+    "anthropic.com",
+    "claude.ai",
+    "mistral.ai",
+    "perplexity.ai",
+    "gemini.google.com",
+    "deepseek.com",
+    "copilot.microsoft.com",
+    "x.ai",
+    "huggingface.co",
+    "poe.com",
+    NULL,
+};
+
+struct vg_mailroute {
+        struct vg_manager *m;
+        struct vg_route *cfg;
+        char *name;
+        int spool_fd;
+        int new_fd;
+        int tmp_fd;
+        int ino_fd;
+        sd_event_source *ino_src;
+        GHashTable *inflight; /* spool names being handled */
+        size_t jobs;
+};
+
+struct mjob {
+        struct vg_mailroute *r;
+        char *name; /* spool file name, NULL for a release */
+        char id[24];
+        int fd;        /* the spool file (or the stored blob) */
+        int msg_fd;    /* the message alone, for the scan */
+        off_t msg_off; /* where the message starts in fd */
+        struct vg_envelope env;
+        char *subject; /* masked */
+        sd_event_source *timer;
+        sd_event_source *child;
+        unsigned attempts;
+        bool release;
+        bool notice; /* a notice to the sender, not a mail of a user */
+};
+
+static void mjob_free(struct mjob *j)
+{
+        if (!j)
+                return;
+        if (j->fd >= 0)
+                close(j->fd);
+        if (j->msg_fd >= 0)
+                close(j->msg_fd);
+        sd_event_source_disable_unref(j->timer);
+        sd_event_source_disable_unref(j->child);
+        if (j->name && j->r)
+                g_hash_table_remove(j->r->inflight, j->name);
+        if (j->r)
+                j->r->jobs--;
+        free(j->name);
+        free(j->subject);
+        vg_envelope_clear(&j->env);
+        free(j);
+}
+
+static const char *domain_of(const char *addr)
+{
+        const char *at = strrchr(addr, '@');
+        return at ? at + 1 : "";
+}
+
+static bool in_list(const char *domain, const struct vg_strlist *l, const char *const *dflt)
+{
+        if (l->n) {
+                for (size_t i = 0; i < l->n; i++)
+                        if (strcasecmp(domain, l->v[i]) == 0)
+                                return true;
+                return false;
+        }
+        for (size_t i = 0; dflt && dflt[i]; i++)
+                if (strcasecmp(domain, dflt[i]) == 0)
+                        return true;
+        return false;
+}
+
+static bool internal(const struct vg_mailroute *r, const char *addr)
+{
+        return in_list(domain_of(addr), &r->cfg->internal_domains, NULL);
+}
+
+/* ---- sending (a child process per mail: the loop never waits on a relay) ---- */
+
+struct upload {
+        int fd;
+        off_t off;
+};
+
+static size_t read_cb(char *buf, size_t size, size_t n, void *userdata)
+{
+        struct upload *u = userdata;
+        ssize_t r = pread(u->fd, buf, size * n, u->off);
+        if (r < 0)
+                return CURL_READFUNC_ABORT;
+        u->off += r;
+        return (size_t)r;
+}
+
+/* In the child: one SMTP transaction. Exit 0 sent, EX_UNAVAILABLE refused for
+ * good (5xx), EX_TEMPFAIL anything else (the relay is down: try again). */
+static void __attribute__((noreturn))
+send_child(const char *url, const char *sender, char *const *rcpts, size_t n, int fd, off_t off)
+{
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+                _exit(EX_TEMPFAIL);
+        CURL *c = curl_easy_init();
+        if (!c)
+                _exit(EX_TEMPFAIL);
+        char from[VG_ADDR_MAX + 3];
+        snprintf(from, sizeof(from), "<%s>", sender);
+        struct curl_slist *rl = NULL;
+        for (size_t i = 0; i < n; i++) {
+                char to[VG_ADDR_MAX + 3];
+                snprintf(to, sizeof(to), "<%s>", rcpts[i]);
+                rl = curl_slist_append(rl, to);
+        }
+        struct upload u = {fd, off};
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
+        curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rl);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+        curl_easy_setopt(c, CURLOPT_READDATA, &u);
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 600L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        CURLcode res = curl_easy_perform(c);
+        long code = 0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        _exit(res == CURLE_OK ? 0 : (code >= 500 && code < 600) ? EX_UNAVAILABLE : EX_TEMPFAIL);
+}
+
+static void send_notice(struct vg_mailroute *r, const struct mjob *j, const struct vg_report *rep,
+                        bool refused);
+static void forward(struct mjob *j);
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+        (void)s;
+        (void)usec;
+        struct mjob *j = userdata;
+        j->timer = sd_event_source_disable_unref(j->timer);
+        forward(j);
+        return 0;
+}
+
+static void finished_sending(struct mjob *j)
+{
+        struct vg_mailroute *r = j->r;
+        struct vg_manager *m = r->m;
+        if (j->release) {
+                vg_log(LOG_NOTICE, "event=mail-forwarded route=%s id=%s released=yes", r->name,
+                       j->id);
+        } else if (j->name) {
+                /* Sent: only now does the spool file go. A crash just before this
+                 * line sends the mail again; its Message-ID makes that visible. */
+                unlinkat(r->new_fd, j->name, 0);
+                fsync(r->new_fd);
+                m->counters.delivered++;
+        }
+        mjob_free(j);
+}
+
+static int on_sent(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+        (void)s;
+        struct mjob *j = userdata;
+        struct vg_mailroute *r = j->r;
+        j->child = sd_event_source_disable_unref(j->child);
+        int code = si->si_code == CLD_EXITED ? si->si_status : EX_TEMPFAIL;
+        if (code == 0) {
+                finished_sending(j);
+                return 0;
+        }
+        if (code == EX_UNAVAILABLE && !j->notice) {
+                /* Refused for good: the sender learns it; the mail is not retried. */
+                vg_log(LOG_WARNING, "event=mail-refused route=%s id=%s relay=\"%s\"", r->name,
+                       j->id, r->cfg->forward);
+                send_notice(r, j, NULL, true);
+                if (j->name)
+                        unlinkat(r->new_fd, j->name, 0);
+                mjob_free(j);
+                return 0;
+        }
+        /* The relay is down or busy: keep the mail, try again later. */
+        uint64_t delay = RETRY_FIRST_USEC << (j->attempts < 10 ? j->attempts : 10);
+        if (delay > RETRY_MAX_USEC)
+                delay = RETRY_MAX_USEC;
+        j->attempts++;
+        vg_log(LOG_WARNING, "event=mail-deferred route=%s id=%s relay=\"%s\" retry=%llus", r->name,
+               j->id, r->cfg->forward, (unsigned long long)(delay / 1000000));
+        if (sd_event_add_time_relative(r->m->event, &j->timer, CLOCK_MONOTONIC, delay, 0, on_retry,
+                                       j) < 0)
+                mjob_free(j); /* stays in the spool: picked up again at start */
+        return 0;
+}
+
+static void forward(struct mjob *j)
+{
+        struct vg_mailroute *r = j->r;
+        pid_t pid = fork();
+        if (pid < 0) {
+                vg_log(LOG_ERR, "event=mail-send-failed route=%s error=\"%s\"", r->name,
+                       strerror(errno));
+                mjob_free(j);
+                return;
+        }
+        if (pid == 0)
+                send_child(r->cfg->forward, j->env.sender, j->env.rcpts, j->env.nrcpts, j->fd,
+                           j->msg_off);
+        if (sd_event_add_child(r->m->event, &j->child, pid, WEXITED, on_sent, j) < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                mjob_free(j);
+        }
+}
+
+/* The notice to the sender, in the office's language, through the same relay.
+ * Only people inside the office get one: never backscatter to outsiders. */
+static void send_notice(struct vg_mailroute *r, const struct mjob *j, const struct vg_report *rep,
+                        bool refused)
+{
+        struct vg_manager *m = r->m;
+        const char *sender = j->env.sender;
+        if (!sender || !*sender || (r->cfg->internal_domains.n && !internal(r, sender)))
+                return;
+        bool fr = m->lang == VG_LANG_FR;
+        char *body = NULL;
+        if (refused)
+                body = g_strdup(fr ? "Le serveur de messagerie a refusé définitivement ce courriel "
+                                     ": il n'a pas été remis. Vérifiez les adresses, ou "
+                                     "demandez de l'aide à votre administrateur.\n"
+                                   : "The mail server refused this mail for good: it was not "
+                                     "delivered. Check the addresses, or ask your "
+                                     "administrator.\n");
+        else
+                body = vg_notice_text(j->subject ? j->subject : "(mail)", j->id, rep, m->lang);
+        GString *msg = g_string_new(NULL);
+        g_string_append_printf(msg,
+                               "From: %s\nTo: %s\nSubject: %s\nAuto-Submitted: auto-replied\n"
+                               "Message-ID: <%s.notice@vigie>\nMIME-Version: 1.0\n"
+                               "Content-Type: text/plain; charset=utf-8\n"
+                               "Content-Transfer-Encoding: 8bit\n\n",
+                               m->config->mail_from, sender,
+                               refused
+                                   ? (fr ? "=?utf-8?Q?Courriel_non_remis?=" : "Mail not delivered")
+                               : fr ? "=?utf-8?Q?Votre_courriel_a_=C3=A9t=C3=A9_retenu?="
+                                    : "Your mail was held",
+                               j->id);
+        if (fr)
+                g_string_append(msg, "Destinataires : ");
+        else
+                g_string_append(msg, "Recipients: ");
+        for (size_t i = 0; i < j->env.nrcpts; i++)
+                g_string_append_printf(msg, "%s%s", i ? ", " : "", j->env.rcpts[i]);
+        g_string_append(msg, "\n\n");
+        g_string_append(msg, body ? body : "");
+        g_free(body);
+        int fd = open(r->cfg->spool, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd < 0 || write(fd, msg->str, msg->len) != (ssize_t)msg->len) {
+                if (fd >= 0)
+                        close(fd);
+                g_string_free(msg, TRUE);
+                return;
+        }
+        g_string_free(msg, TRUE);
+        struct mjob *n = calloc(1, sizeof(*n));
+        if (!n) {
+                close(fd);
+                return;
+        }
+        n->r = r;
+        n->fd = fd;
+        n->msg_fd = -1;
+        n->notice = true;
+        n->release = true; /* nothing to remove from the spool afterwards */
+        memcpy(n->id, j->id, sizeof(n->id));
+        n->env.sender = strdup("");
+        n->env.rcpts = calloc(1, sizeof(char *));
+        if (!n->env.sender || !n->env.rcpts || !(n->env.rcpts[0] = strdup(sender))) {
+                free(n->env.sender);
+                free(n->env.rcpts);
+                close(fd);
+                free(n);
+                return;
+        }
+        n->env.nrcpts = 1;
+        r->jobs++;
+        forward(n);
+}
+
+/* ---- deciding ------------------------------------------------------------------ */
+
+static const struct vg_policy *policy_named(struct vg_manager *m, const char *name,
+                                            const char *fallback)
+{
+        const struct vg_policy *p = name ? vg_config_policy(m->config, name) : NULL;
+        if (!p)
+                p = vg_config_policy(m->config, fallback);
+        return p ? p : vg_config_policy(m->config, "default");
+}
+
+/* The most severe action among the recipients' policies. */
+static void apply_policies(struct mjob *j, struct vg_report *rep)
+{
+        struct vg_mailroute *r = j->r;
+        const struct vg_route *c = r->cfg;
+        const struct vg_policy *best = NULL;
+        enum vg_action worst = VG_ACTION_PASS;
+        for (size_t i = 0; i < j->env.nrcpts; i++) {
+                const char *d = domain_of(j->env.rcpts[i]);
+                const struct vg_policy *p;
+                if (in_list(d, &c->internal_domains, NULL))
+                        p = policy_named(r->m, c->internal_policy, c->policy);
+                else if (in_list(d, &c->ai_domains, vg_ai_domains_default))
+                        p = policy_named(r->m, c->ai_domains_policy, c->policy);
+                else
+                        p = policy_named(r->m, c->external_policy, c->policy);
+                vg_policy_apply(p, rep);
+                if (!best || rep->action > worst) {
+                        best = p;
+                        worst = rep->action;
+                }
+        }
+        if (best)
+                vg_policy_apply(best, rep);
+}
+
+static char *detectors_of(const struct vg_report *r)
+{
+        GString *s = g_string_new(NULL);
+        for (size_t i = 0; i < r->nfindings; i++)
+                if (!strstr(s->str, r->findings[i].detector))
+                        g_string_append_printf(s, "%s%s", s->len ? "," : "",
+                                               r->findings[i].detector);
+        for (size_t i = 0; i < r->nunscannable; i++)
+                if (!strstr(s->str, vg_reason_name(r->unscannable[i].reason)))
+                        g_string_append_printf(s, "%s%s", s->len ? "," : "",
+                                               vg_reason_name(r->unscannable[i].reason));
+        return g_string_free(s, FALSE);
+}
+
+static void decided(struct mjob *j, const struct vg_report *rep, const char *action, bool alert)
+{
+        char *dets = detectors_of(rep);
+        char *origin = vg_masker_display(j->r->m->masker, j->env.sender);
+        struct vg_decision d = {
+            .id = j->id,
+            .route = j->r->name,
+            .kind = "mail",
+            .file = j->subject ? j->subject : "(mail)",
+            .origin = origin,
+            .owner = j->env.sender,
+            .owner_uid = -1,
+            .verdict = vg_verdict_name(rep->verdict),
+            .action = action,
+            .detectors = dets,
+            .sha256 = rep->sha256,
+            .extra = rep->monitor ? "monitor=yes" : NULL,
+            .report = rep,
+            .alert = alert,
+        };
+        vg_alert_decision(j->r->m, &d);
+        free(origin);
+        g_free(dets);
+}
+
+static void hold(struct mjob *j, struct vg_report *rep)
+{
+        struct vg_mailroute *r = j->r;
+        struct vg_manager *m = r->m;
+        char *origin = NULL;
+        if (asprintf(&origin, "%s", j->env.sender[0] ? j->env.sender : "<>") < 0)
+                origin = NULL;
+        struct vg_item it = {
+            .route = r->name,
+            .kind = "mail",
+            .origin = origin ? origin : "",
+            .relpath = j->name ? j->name : "",
+            .name = j->subject ? j->subject : "(mail)",
+            .owner_uid = -1,
+            .owner = j->env.sender,
+            .mode = "mail",
+            .report = rep,
+            .sender = j->env.sender,
+            .rcpts = (const char *const *)j->env.rcpts,
+            .nrcpts = j->env.nrcpts,
+            .subject = j->subject,
+        };
+        memcpy(it.id, j->id, sizeof(it.id));
+        int e = vg_store_put(m->store, &it, j->msg_fd);
+        free(origin);
+        if (e < 0) {
+                /* The mail stays in the spool and is decided again later. */
+                vg_log(LOG_ERR, "event=quarantine-failed route=%s id=%s error=\"%s\" source=kept",
+                       r->name, j->id, strerror(-e));
+                m->counters.errors++;
+                mjob_free(j);
+                return;
+        }
+        unlinkat(r->new_fd, j->name, 0);
+        fsync(r->new_fd);
+        m->counters.held++;
+        decided(j, rep, vg_action_name(rep->action), true);
+        send_notice(r, j, rep, false);
+        mjob_free(j);
+}
+
+static void on_scanned(void *userdata, struct vg_report *rep, int err)
+{
+        struct mjob *j = userdata;
+        struct vg_manager *m = j->r->m;
+        if (err < 0 || !rep) {
+                mjob_free(j); /* stays in the spool */
+                return;
+        }
+        m->counters.scanned++;
+        apply_policies(j, rep);
+        if (rep->verdict == VG_VERDICT_FLAGGED)
+                m->counters.flagged++;
+        else if (rep->verdict == VG_VERDICT_UNSCANNABLE)
+                m->counters.unscannable++;
+        else
+                m->counters.clean++;
+        bool allowed = rep->sha256[0] && vg_store_allowed(m->store, rep->sha256);
+        if (!allowed && (rep->action == VG_ACTION_QUARANTINE || rep->action == VG_ACTION_REDACT)) {
+                hold(j, rep);
+        } else {
+                decided(j, rep, allowed ? "pass" : vg_action_name(rep->action),
+                        rep->verdict != VG_VERDICT_CLEAN && !allowed);
+                close(j->msg_fd);
+                j->msg_fd = -1;
+                forward(j);
+        }
+        vg_report_free(rep);
+}
+
+/* The Subject, for `show` and the notice: kept only when it is plain text, and
+ * masked; an encoded subject is not decoded here (the supervisor parses no
+ * content) and is shown as such. */
+static char *subject_of(struct vg_mailroute *r, int fd, off_t off)
+{
+        char buf[SUBJECT_SCAN + 1];
+        ssize_t n = pread(fd, buf, SUBJECT_SCAN, off);
+        if (n <= 0)
+                return NULL;
+        buf[n] = '\0';
+        for (char *p = buf; p && *p;) {
+                if (*p == '\n' || (*p == '\r' && p[1] == '\n'))
+                        break; /* end of headers */
+                if (strncasecmp(p, "Subject:", 8) == 0) {
+                        char *v = p + 8, *e = strchr(v, '\n');
+                        size_t len = e ? (size_t)(e - v) : strlen(v);
+                        while (len && (*v == ' ' || *v == '\t')) {
+                                v++;
+                                len--;
+                        }
+                        while (len && (v[len - 1] == '\r' || v[len - 1] == ' '))
+                                len--;
+                        if (len > 200)
+                                len = 200;
+                        char *raw = strndup(v, len);
+                        if (!raw)
+                                return NULL;
+                        char *out = strstr(raw, "=?") ? strdup("(sujet encodé)")
+                                                      : vg_masker_display(r->m->masker, raw);
+                        free(raw);
+                        return out;
+                }
+                p = strchr(p, '\n');
+                if (p)
+                        p++;
+        }
+        return NULL;
+}
+
+/* The message alone (without the envelope block) in an unlinked file, for the
+ * worker and for the store. */
+static int copy_message(struct vg_mailroute *r, int fd, off_t off)
+{
+        int out = openat(r->spool_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (out < 0)
+                return -errno;
+        char buf[65536];
+        for (;;) {
+                ssize_t n = pread(fd, buf, sizeof(buf), off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        int e = -errno;
+                        close(out);
+                        return e;
+                }
+                if (n == 0)
+                        break;
+                off += n;
+                if (write(out, buf, (size_t)n) != n) {
+                        close(out);
+                        return -EIO;
+                }
+        }
+        return out;
+}
+
+static void process(struct vg_mailroute *r, const char *name)
+{
+        if (name[0] == '.' || g_hash_table_contains(r->inflight, name))
+                return;
+        struct mjob *j = calloc(1, sizeof(*j));
+        if (!j)
+                return;
+        j->r = r;
+        j->fd = j->msg_fd = -1;
+        r->jobs++;
+        if (!(j->name = strdup(name))) {
+                mjob_free(j);
+                return;
+        }
+        g_hash_table_add(r->inflight, g_strdup(name));
+        vg_store_new_id(j->id);
+        j->fd = openat(r->new_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+        if (j->fd < 0 || fstat(j->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                mjob_free(j);
+                return;
+        }
+        int e = vg_envelope_read(j->fd, &j->env);
+        if (e < 0) {
+                /* Not a mail vigie-sendmail wrote: moved aside, never forwarded. */
+                vg_log(LOG_ERR, "event=mail-malformed route=%s file=%s kept=new/.bad-%s", r->name,
+                       name, name);
+                char bad[512];
+                snprintf(bad, sizeof(bad), ".bad-%s", name);
+                renameat(r->new_fd, name, r->new_fd, bad);
+                mjob_free(j);
+                return;
+        }
+        j->msg_off = j->env.message_offset;
+        j->subject = subject_of(r, j->fd, j->msg_off);
+        j->msg_fd = copy_message(r, j->fd, j->msg_off);
+        if (j->msg_fd < 0 || vg_pool_submit(r->m->pool, j->msg_fd, "mail.eml", on_scanned, j) < 0) {
+                mjob_free(j);
+                return;
+        }
+}
+
+static void scan_new(struct vg_mailroute *r)
+{
+        int fd = fcntl(r->new_fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+                if (fd >= 0)
+                        close(fd);
+                return;
+        }
+        rewinddir(d);
+        struct dirent *de;
+        GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        g_ptr_array_add(names, g_strdup(de->d_name));
+        closedir(d);
+        for (guint i = 0; i < names->len; i++)
+                process(r, g_ptr_array_index(names, i));
+        g_ptr_array_free(names, TRUE);
+}
+
+static int on_inotify(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+        (void)s;
+        (void)revents;
+        struct vg_mailroute *r = userdata;
+        char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+        bool overflow = false;
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof(buf));
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                for (char *p = buf; p < buf + n;) {
+                        struct inotify_event *ev = (struct inotify_event *)p;
+                        p += sizeof(*ev) + ev->len;
+                        if (ev->mask & IN_Q_OVERFLOW)
+                                overflow = true;
+                        else if (ev->len)
+                                process(r, ev->name);
+                }
+        }
+        if (overflow)
+                scan_new(r);
+        return 0;
+}
+
+int vg_mailroute_new(struct vg_manager *m, const struct vg_route *cfg, struct vg_mailroute **ret)
+{
+        struct vg_mailroute *r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        r->m = m;
+        r->spool_fd = r->new_fd = r->tmp_fd = r->ino_fd = -1;
+        r->cfg = vg_route_copy(cfg);
+        r->name = strdup(cfg->name);
+        r->inflight = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        int e = r->cfg && r->name ? 0 : -ENOMEM;
+        if (!e && !cfg->forward) {
+                vg_log(LOG_ERR,
+                       "event=route-failed route=%s error=\"a mail route needs forward "
+                       "= \\\"smtp://host:port\\\"\"",
+                       cfg->name);
+                e = -EINVAL;
+        }
+        if (!e) {
+                r->spool_fd = open(cfg->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (r->spool_fd >= 0) {
+                        mkdirat(r->spool_fd, "tmp", 0770);
+                        mkdirat(r->spool_fd, "new", 0770);
+                        r->new_fd = openat(r->spool_fd, "new",
+                                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                }
+                if (r->new_fd < 0) {
+                        e = -errno;
+                        vg_log(LOG_ERR, "event=route-failed route=%s spool=\"%s\" error=\"%s\"",
+                               cfg->name, cfg->spool, strerror(errno));
+                }
+        }
+        if (!e) {
+                char path[64];
+                r->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", r->new_fd);
+                if (r->ino_fd < 0 ||
+                    inotify_add_watch(r->ino_fd, path, IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+                        e = -errno;
+        }
+        if (!e)
+                e = sd_event_add_io(m->event, &r->ino_src, r->ino_fd, EPOLLIN, on_inotify, r);
+        if (e < 0) {
+                vg_mailroute_free(r);
+                return e;
+        }
+        scan_new(r);
+        *ret = r;
+        return 0;
+}
+
+void vg_mailroute_free(struct vg_mailroute *r)
+{
+        if (!r)
+                return;
+        sd_event_source_disable_unref(r->ino_src);
+        if (r->ino_fd >= 0)
+                close(r->ino_fd);
+        if (r->new_fd >= 0)
+                close(r->new_fd);
+        if (r->spool_fd >= 0)
+                close(r->spool_fd);
+        if (r->inflight)
+                g_hash_table_destroy(r->inflight);
+        vg_route_free(r->cfg);
+        free(r->name);
+        free(r);
+}
+
+const char *vg_mailroute_name(const struct vg_mailroute *r)
+{
+        return r->name;
+}
+
+size_t vg_mailroute_pending(const struct vg_mailroute *r)
+{
+        return r->jobs;
+}
+
+int vg_mailroute_release(struct vg_mailroute *r, const char *id, char *err, size_t errsz)
+{
+        json_t *env = vg_store_envelope(r->m->store, id);
+        if (!env) {
+                snprintf(err, errsz, "no envelope stored for %s", id);
+                return -ENOENT;
+        }
+        struct mjob *j = calloc(1, sizeof(*j));
+        json_t *rc = json_object_get(env, "recipients");
+        int e = -ENOMEM;
+        if (!j)
+                goto out;
+        j->r = r;
+        j->msg_fd = -1;
+        j->release = true;
+        snprintf(j->id, sizeof(j->id), "%s", id);
+        r->jobs++;
+        j->fd = vg_store_open_blob(r->m->store, id);
+        j->env.sender = strdup(json_string_value(json_object_get(env, "sender")) ?: "");
+        j->env.rcpts = calloc(json_array_size(rc) + 1, sizeof(char *));
+        if (j->fd < 0 || !j->env.sender || !j->env.rcpts) {
+                snprintf(err, errsz, "the stored mail %s cannot be opened", id);
+                e = j->fd < 0 ? j->fd : -ENOMEM;
+                mjob_free(j);
+                goto out;
+        }
+        size_t i;
+        json_t *v;
+        json_array_foreach(rc, i, v) j->env.rcpts[j->env.nrcpts++] = strdup(json_string_value(v));
+        forward(j);
+        e = 0;
+out:
+        json_decref(env);
+        return e;
+}
