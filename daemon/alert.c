@@ -930,3 +930,17 @@ json_t *vg_alerts_status(struct vg_alerts *a)
                 json_object_set_new(c, "in_flight", json_integer((json_int_t)a->nsends));
         return c;
 }
+
+char *vg_alert_detectors(const struct vg_report *r)
+{
+        GString *s = g_string_new(NULL);
+        for (size_t i = 0; i < r->nfindings; i++)
+                if (!strstr(s->str, r->findings[i].detector))
+                        g_string_append_printf(s, "%s%s", s->len ? "," : "",
+                                               r->findings[i].detector);
+        for (size_t i = 0; i < r->nunscannable; i++)
+                if (!strstr(s->str, vg_reason_name(r->unscannable[i].reason)))
+                        g_string_append_printf(s, "%s%s", s->len ? "," : "",
+                                               vg_reason_name(r->unscannable[i].reason));
+        return g_string_free(s, FALSE);
+}

@@ -46,6 +46,10 @@ struct vg_decision {
         const char *recipients;
 };
 
+/* "iban,fr_nir,encrypted": the detectors that matched and the reasons a part
+ * could not be read, each once, for logs and alerts. Free with g_free(). */
+char *vg_alert_detectors(const struct vg_report *r);
+
 /* Logs the decision (journal with VIGIE_* fields, or a key=value line on stderr
  * when there is no journal) and, when d->alert, raises an alert. */
 void vg_alert_decision(struct vg_manager *m, const struct vg_decision *d);

@@ -454,27 +454,6 @@ static void quarantine(struct job *j, struct vg_report *r, const char *detectors
         job_free(j);
 }
 
-static char *detector_list(const struct vg_report *r)
-{
-        GString *s = g_string_new(NULL);
-        for (size_t i = 0; i < r->nfindings; i++) {
-                if (strstr(s->str, r->findings[i].detector))
-                        continue;
-                if (s->len)
-                        g_string_append_c(s, ',');
-                g_string_append(s, r->findings[i].detector);
-        }
-        for (size_t i = 0; i < r->nunscannable; i++) {
-                const char *rn = vg_reason_name(r->unscannable[i].reason);
-                if (strstr(s->str, rn))
-                        continue;
-                if (s->len)
-                        g_string_append_c(s, ',');
-                g_string_append(s, rn);
-        }
-        return g_string_free(s, FALSE);
-}
-
 static void apply(struct job *j, struct vg_report *r)
 {
         struct vg_folder *f = j->f;
@@ -502,7 +481,7 @@ static void apply(struct job *j, struct vg_report *r)
         vg_policy_apply(pol, r);
         bool allowed = r->sha256[0] && (vg_store_allowed(m->store, r->sha256) ||
                                         vg_store_take_pass(m->store, f->name, j->rel, r->sha256));
-        char *dets = detector_list(r);
+        char *dets = vg_alert_detectors(r);
         if (allowed && r->verdict != VG_VERDICT_CLEAN) {
                 decided(j, r, "pass", dets, "allowlisted=yes", false);
                 r->action = VG_ACTION_PASS;
@@ -526,7 +505,7 @@ static void apply(struct job *j, struct vg_report *r)
                 else
                         job_free(j);
         }
-        free(dets);
+        g_free(dets);
         vg_report_free(r);
 }
 

@@ -373,23 +373,9 @@ static void apply_policies(struct mjob *j, struct vg_report *rep)
                 vg_policy_apply(best, rep);
 }
 
-static char *detectors_of(const struct vg_report *r)
-{
-        GString *s = g_string_new(NULL);
-        for (size_t i = 0; i < r->nfindings; i++)
-                if (!strstr(s->str, r->findings[i].detector))
-                        g_string_append_printf(s, "%s%s", s->len ? "," : "",
-                                               r->findings[i].detector);
-        for (size_t i = 0; i < r->nunscannable; i++)
-                if (!strstr(s->str, vg_reason_name(r->unscannable[i].reason)))
-                        g_string_append_printf(s, "%s%s", s->len ? "," : "",
-                                               vg_reason_name(r->unscannable[i].reason));
-        return g_string_free(s, FALSE);
-}
-
 static void decided(struct mjob *j, const struct vg_report *rep, const char *action, bool alert)
 {
-        char *dets = detectors_of(rep);
+        char *dets = vg_alert_detectors(rep);
         char *origin = vg_masker_display(j->r->m->masker, j->env.sender);
         struct vg_decision d = {
             .id = j->id,
