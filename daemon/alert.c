@@ -817,11 +817,7 @@ static void recover(struct vg_alerts *a)
                 }
                 const char *origin = json_string_value(json_object_get(it, "origin"));
                 char *origin_d = origin ? vg_masker_display(a->m->masker, origin) : NULL;
-                GString *dets = g_string_new(NULL);
-                for (size_t k = 0; k < r->nfindings; k++)
-                        if (!strstr(dets->str, r->findings[k].detector))
-                                g_string_append_printf(dets, "%s%s", dets->len ? "," : "",
-                                                       r->findings[k].detector);
+                char *dets = vg_alert_detectors(r);
                 struct vg_decision d = {
                     .id = id,
                     .route = json_string_value(json_object_get(it, "route")),
@@ -832,7 +828,7 @@ static void recover(struct vg_alerts *a)
                     .owner_uid = json_integer_value(json_object_get(it, "owner_uid")),
                     .verdict = json_string_value(json_object_get(it, "verdict")),
                     .action = json_string_value(json_object_get(it, "action")),
-                    .detectors = dets->str,
+                    .detectors = dets,
                     .sha256 = json_string_value(json_object_get(it, "sha256")),
                     .extra = "recovered=yes",
                     .report = r,
@@ -842,7 +838,7 @@ static void recover(struct vg_alerts *a)
                         vg_log(LOG_NOTICE, "event=alert-recovered id=%s", id);
                         enqueue(a, &d);
                 }
-                g_string_free(dets, TRUE);
+                g_free(dets);
                 free(origin_d);
                 vg_report_free(r);
                 json_decref(it);

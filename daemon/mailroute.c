@@ -269,7 +269,8 @@ static void send_notice(struct vg_mailroute *r, const struct mjob *j, const stru
 {
         struct vg_manager *m = r->m;
         const char *sender = j->env.sender;
-        if (!sender || !*sender || (r->cfg->internal_domains.n && !internal(r, sender)))
+        /* No internal_domains: nobody is known to be inside, nobody is told. */
+        if (!sender || !*sender || !internal(r, sender))
                 return;
         bool fr = m->lang == VG_LANG_FR;
         char *body = NULL;

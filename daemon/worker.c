@@ -373,8 +373,7 @@ static void __attribute__((noreturn)) worker_main(int sock, const struct vg_pool
         /* Only the socket and stdio stay open (stderr carries sanitizer reports). */
         if (dup2(sock, 3) < 0)
                 _exit(70);
-        for (int fd = 4; fd < 1024; fd++)
-                close(fd);
+        close_range(4, ~0U, 0);
         sigset_t all;
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
