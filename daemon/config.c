@@ -534,6 +534,7 @@ static const char *const route_keys[] = {
     "ai_domains_policy",
     "external_policy",
     "internal_policy",
+    "tell_sender_on_delete",
     NULL,
 };
 
@@ -669,7 +670,11 @@ static int parse_route(struct ctx *c, const config_setting_t *g, struct vg_route
                         e = route_string(c, s, &r->external_policy);
                 else if (strcmp(key, "internal_policy") == 0)
                         e = route_string(c, s, &r->internal_policy);
-                else if (strcmp(key, "notice") == 0) {
+                else if (strcmp(key, "tell_sender_on_delete") == 0) {
+                        if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+                                return fail(c, s, "'%s' must be true or false", name);
+                        r->tell_sender_on_delete = config_setting_get_bool(s);
+                } else if (strcmp(key, "notice") == 0) {
                         if (config_setting_type(s) != CONFIG_TYPE_BOOL)
                                 return fail(c, s, "'%s' must be true or false", name);
                         r->notice = config_setting_get_bool(s);
@@ -719,6 +724,19 @@ static int parse_route(struct ctx *c, const config_setting_t *g, struct vg_route
                         return fail(c, g, "route '%s': deliver must be an absolute path", r->name);
         } else if (!r->spool) {
                 return fail(c, g, "route '%s' needs a spool folder (spool = ...)", r->name);
+        } else if (r->spool[0] != '/') {
+                return fail(c, g, "route '%s': spool must be an absolute path", r->name);
+        } else if (!r->forward) {
+                return fail(c, g,
+                            "route '%s' needs forward = \"smtp://host:port\" or the path of a "
+                            "sendmail-compatible program",
+                            r->name);
+        } else if (strncmp(r->forward, "smtp://", 7) != 0 &&
+                   strncmp(r->forward, "smtps://", 8) != 0 && r->forward[0] != '/') {
+                return fail(c, g,
+                            "route '%s': forward must be \"smtp://host:port\", "
+                            "\"smtps://host:port\" or an absolute program path, not \"%s\"",
+                            r->name, r->forward);
         }
         return 0;
 }

@@ -33,6 +33,7 @@ struct vg_route {
         char *deliver;
         char *policy;
         bool notice;
+        bool tell_sender_on_delete; /* mail routes: a deleted mail is announced to its sender */
         uint64_t settle_ms;
         struct vg_strlist ignore;
         char *spool;

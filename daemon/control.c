@@ -258,6 +258,14 @@ static json_t *do_delete(struct client *cl, const json_t *req)
         char detail[1024];
         snprintf(detail, sizeof(detail), "by %s: %s", cl->user, reason);
         int e = vg_store_set_state(m->store, id, "deleted", detail);
+        const char *kind = json_string_value(json_object_get(item, "kind"));
+        const char *route = json_string_value(json_object_get(item, "route"));
+        if (e == 0 && kind && strcmp(kind, "mail") == 0) {
+                struct vg_mailroute *mr = route ? vg_manager_mailroute(m, route) : NULL;
+                if (mr)
+                        vg_mailroute_deleted(mr,
+                                             id); /* before the blob goes: it reads nothing of it */
+        }
         if (e == 0) {
                 int bfd = vg_store_open_blob(m->store, id);
                 if (bfd >= 0)

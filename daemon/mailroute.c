@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -127,20 +129,107 @@ static bool internal(const struct vg_mailroute *r, const char *addr)
 struct upload {
         int fd;
         off_t off;
+        bool cr; /* the last byte handed out was CR */
 };
 
+/* SMTP wants CRLF line ends: a spool written by an MTA's pipe or by an
+ * application has bare LFs, which are sent as CRLF (lines already ending in
+ * CRLF are left as they are). curl does the dot-stuffing and adds the final
+ * CRLF only when the data does not end with one. */
 static size_t read_cb(char *buf, size_t size, size_t n, void *userdata)
 {
         struct upload *u = userdata;
-        ssize_t r = pread(u->fd, buf, size * n, u->off);
+        size_t room = size * n;
+        if (room < 2)
+                return CURL_READFUNC_ABORT;
+        char in[32768];
+        size_t want = room / 2 < sizeof(in) ? room / 2 : sizeof(in);
+        ssize_t r;
+        do
+                r = pread(u->fd, in, want, u->off);
+        while (r < 0 && errno == EINTR);
         if (r < 0)
                 return CURL_READFUNC_ABORT;
         u->off += r;
-        return (size_t)r;
+        size_t o = 0;
+        for (ssize_t i = 0; i < r; i++) {
+                if (in[i] == '\n' && !u->cr)
+                        buf[o++] = '\r';
+                buf[o++] = in[i];
+                u->cr = in[i] == '\r';
+        }
+        return o;
 }
 
-/* In the child: one SMTP transaction. Exit 0 sent, EX_UNAVAILABLE refused for
- * good (5xx), EX_TEMPFAIL anything else (the relay is down: try again). */
+/* In the child, for forward = "/path/to/sendmail": the program reads the message
+ * (without vigie's envelope block) on its standard input, as PROG -i -f SENDER
+ * -- RCPT... It gets its own open file description of the spool file, so the
+ * daemon's offset is untouched. Its sysexits status decides: refused for good
+ * only on the codes that say so (unknown user or host, unavailable, bad data,
+ * no permission); anything else (EX_TEMPFAIL, a crash, a hang past 10 minutes,
+ * a missing program) means the mail stays and is tried again. */
+static void __attribute__((noreturn))
+program_child(const char *prog, const char *sender, char *const *rcpts, size_t n, int fd, off_t off)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        int in = open(path, O_RDONLY | O_CLOEXEC);
+        if (in < 0 || lseek(in, off, SEEK_SET) != off)
+                _exit(EX_TEMPFAIL);
+        char **argv = calloc(n + 6, sizeof(char *));
+        if (!argv)
+                _exit(EX_TEMPFAIL);
+        size_t k = 0;
+        argv[k++] = (char *)prog;
+        argv[k++] = (char *)"-i";
+        argv[k++] = (char *)"-f";
+        argv[k++] = (char *)sender;
+        argv[k++] = (char *)"--";
+        for (size_t i = 0; i < n; i++)
+                argv[k++] = rcpts[i];
+        pid_t pid = fork();
+        if (pid < 0)
+                _exit(EX_TEMPFAIL);
+        if (pid == 0) {
+                if (dup2(in, STDIN_FILENO) < 0)
+                        _exit(EX_TEMPFAIL);
+                int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                if (null >= 0)
+                        dup2(null, STDOUT_FILENO);
+                execv(prog, argv);
+                _exit(EX_TEMPFAIL); /* cannot run it: the mail waits, the log says why */
+        }
+        int status = 0;
+        for (int waited = 0;; waited++) {
+                pid_t w = waitpid(pid, &status, WNOHANG);
+                if (w == pid)
+                        break;
+                if (w < 0 || waited >= 6000) { /* 10 minutes at 100 ms */
+                        kill(pid, SIGKILL);
+                        waitpid(pid, NULL, 0);
+                        _exit(EX_TEMPFAIL);
+                }
+                struct timespec ts = {0, 100 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+        }
+        if (!WIFEXITED(status))
+                _exit(EX_TEMPFAIL);
+        switch (WEXITSTATUS(status)) {
+        case EX_OK:
+                _exit(0);
+        case EX_DATAERR:
+        case EX_NOUSER:
+        case EX_NOHOST:
+        case EX_UNAVAILABLE:
+        case EX_NOPERM:
+                _exit(EX_UNAVAILABLE);
+        default:
+                _exit(EX_TEMPFAIL);
+        }
+}
+
+/* In the child: one SMTP transaction (or the program above). Exit 0 sent, EX_UNAVAILABLE refused
+ * for good (5xx), EX_TEMPFAIL anything else (the relay is down: try again). */
 static void __attribute__((noreturn))
 send_child(const char *url, const char *sender, char *const *rcpts, size_t n, int fd, off_t off)
 {
@@ -148,6 +237,8 @@ send_child(const char *url, const char *sender, char *const *rcpts, size_t n, in
         sigset_t all;
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
+        if (url[0] == '/')
+                program_child(url, sender, rcpts, n, fd, off);
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
                 _exit(EX_TEMPFAIL);
         CURL *c = curl_easy_init();
@@ -161,7 +252,7 @@ send_child(const char *url, const char *sender, char *const *rcpts, size_t n, in
                 snprintf(to, sizeof(to), "<%s>", rcpts[i]);
                 rl = curl_slist_append(rl, to);
         }
-        struct upload u = {fd, off};
+        struct upload u = {fd, off, false};
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
         curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rl);
@@ -177,8 +268,9 @@ send_child(const char *url, const char *sender, char *const *rcpts, size_t n, in
         _exit(res == CURLE_OK ? 0 : (code >= 500 && code < 600) ? EX_UNAVAILABLE : EX_TEMPFAIL);
 }
 
+enum notice_kind { NOTICE_HELD, NOTICE_REFUSED, NOTICE_DELETED };
 static void send_notice(struct vg_mailroute *r, const struct mjob *j, const struct vg_report *rep,
-                        bool refused);
+                        enum notice_kind kind);
 static void forward(struct mjob *j);
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
@@ -223,7 +315,7 @@ static int on_sent(sd_event_source *s, const siginfo_t *si, void *userdata)
                 /* Refused for good: the sender learns it; the mail is not retried. */
                 vg_log(LOG_WARNING, "event=mail-refused route=%s id=%s relay=\"%s\"", r->name,
                        j->id, r->cfg->forward);
-                send_notice(r, j, NULL, true);
+                send_notice(r, j, NULL, NOTICE_REFUSED);
                 if (j->name)
                         unlinkat(r->new_fd, j->name, 0);
                 mjob_free(j);
@@ -265,7 +357,7 @@ static void forward(struct mjob *j)
 /* The notice to the sender, in the office's language, through the same relay.
  * Only people inside the office get one: never backscatter to outsiders. */
 static void send_notice(struct vg_mailroute *r, const struct mjob *j, const struct vg_report *rep,
-                        bool refused)
+                        enum notice_kind kind)
 {
         struct vg_manager *m = r->m;
         const char *sender = j->env.sender;
@@ -274,27 +366,39 @@ static void send_notice(struct vg_mailroute *r, const struct mjob *j, const stru
                 return;
         bool fr = m->lang == VG_LANG_FR;
         char *body = NULL;
-        if (refused)
+        const char *subject;
+        if (kind == NOTICE_REFUSED) {
                 body = g_strdup(fr ? "Le serveur de messagerie a refusé définitivement ce courriel "
                                      ": il n'a pas été remis. Vérifiez les adresses, ou "
                                      "demandez de l'aide à votre administrateur.\n"
                                    : "The mail server refused this mail for good: it was not "
                                      "delivered. Check the addresses, or ask your "
                                      "administrator.\n");
-        else
+                subject = fr ? "=?utf-8?Q?Courriel_non_remis?=" : "Mail not delivered";
+        } else if (kind == NOTICE_DELETED) {
+                body = g_strdup_printf(
+                    fr ? "Votre courriel « %s » (référence %s), retenu par vigie, a été supprimé "
+                         "par l'administrateur après examen : il n'a pas été envoyé et ne le sera "
+                         "pas. Si vous pensez qu'il doit partir, parlez-en à votre "
+                         "administrateur.\n"
+                       : "Your mail \"%s\" (reference %s), held by vigie, was deleted by the "
+                         "administrator after review: it was not sent and will not be. If you "
+                         "think it must go out, talk to your administrator.\n",
+                    j->subject ? j->subject : "(sans objet)", j->id);
+                subject = fr ? "=?utf-8?Q?Courriel_retenu_supprim=C3=A9?=" : "Held mail deleted";
+        } else {
                 body = vg_notice_text(j->subject ? j->subject : "(mail)", j->id, rep, m->lang);
+                subject =
+                    fr ? "=?utf-8?Q?Votre_courriel_a_=C3=A9t=C3=A9_retenu?=" : "Your mail was held";
+        }
         GString *msg = g_string_new(NULL);
         g_string_append_printf(msg,
                                "From: %s\nTo: %s\nSubject: %s\nAuto-Submitted: auto-replied\n"
-                               "Message-ID: <%s.notice@vigie>\nMIME-Version: 1.0\n"
+                               "Message-ID: <%s.%s@vigie>\nMIME-Version: 1.0\n"
                                "Content-Type: text/plain; charset=utf-8\n"
                                "Content-Transfer-Encoding: 8bit\n\n",
-                               m->config->mail_from, sender,
-                               refused
-                                   ? (fr ? "=?utf-8?Q?Courriel_non_remis?=" : "Mail not delivered")
-                               : fr ? "=?utf-8?Q?Votre_courriel_a_=C3=A9t=C3=A9_retenu?="
-                                    : "Your mail was held",
-                               j->id);
+                               m->config->mail_from, sender, subject, j->id,
+                               kind == NOTICE_DELETED ? "deleted" : "notice");
         if (fr)
                 g_string_append(msg, "Destinataires : ");
         else
@@ -335,6 +439,35 @@ static void send_notice(struct vg_mailroute *r, const struct mjob *j, const stru
         n->env.nrcpts = 1;
         r->jobs++;
         forward(n);
+}
+
+/* The spool belongs to the group vigie-mail (made by the package), which
+ * vigie-sendmail is setgid to: the route folder 0710 and tmp/, new/ 1730, as
+ * Postfix's maildrop. The group may enter, create and rename, not list nor
+ * read; the sticky bit keeps one submitter from removing another's file.
+ * Without the group (a test set-up, a source install) the folders stay as the
+ * admin made them. */
+#define SPOOL_GROUP "vigie-mail"
+static void spool_permissions(struct vg_mailroute *r)
+{
+        struct group *g = getgrnam(SPOOL_GROUP);
+        if (!g)
+                return;
+        gid_t gid = g->gr_gid;
+        static const struct {
+                const char *name;
+                mode_t mode;
+        } dirs[] = {{".", 0710}, {"tmp", 01730}, {"new", 01730}};
+        for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+                int fd = openat(r->spool_fd, dirs[i].name,
+                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        continue; /* the open of new/ that follows reports it */
+                if (fchown(fd, (uid_t)-1, gid) < 0 || fchmod(fd, dirs[i].mode) < 0)
+                        vg_log(LOG_WARNING, "event=spool-permissions route=%s dir=%s error=\"%s\"",
+                               r->name, dirs[i].name, strerror(errno));
+                close(fd);
+        }
 }
 
 /* ---- deciding ------------------------------------------------------------------ */
@@ -436,7 +569,7 @@ static void hold(struct mjob *j, struct vg_report *rep)
         fsync(r->new_fd);
         m->counters.held++;
         decided(j, rep, vg_action_name(rep->action), true);
-        send_notice(r, j, rep, false);
+        send_notice(r, j, rep, NOTICE_HELD);
         mjob_free(j);
 }
 
@@ -532,6 +665,13 @@ static int copy_message(struct vg_mailroute *r, int fd, off_t off)
                         close(out);
                         return -EIO;
                 }
+        }
+        /* The worker shares this open file description: it must find the
+         * offset at the start, as with a file just opened. */
+        if (lseek(out, 0, SEEK_SET) != 0) {
+                int e = -errno;
+                close(out);
+                return e;
         }
         return out;
 }
@@ -645,10 +785,12 @@ int vg_mailroute_new(struct vg_manager *m, const struct vg_route *cfg, struct vg
                 e = -EINVAL;
         }
         if (!e) {
+                mkdir(cfg->spool, 0710); /* its parent is the admin's (/var/spool/vigie) */
                 r->spool_fd = open(cfg->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (r->spool_fd >= 0) {
                         mkdirat(r->spool_fd, "tmp", 0770);
                         mkdirat(r->spool_fd, "new", 0770);
+                        spool_permissions(r);
                         r->new_fd = openat(r->spool_fd, "new",
                                            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 }
@@ -703,6 +845,32 @@ const char *vg_mailroute_name(const struct vg_mailroute *r)
 size_t vg_mailroute_pending(const struct vg_mailroute *r)
 {
         return r->jobs;
+}
+
+int vg_mailroute_deleted(struct vg_mailroute *r, const char *id)
+{
+        if (!r->cfg->tell_sender_on_delete)
+                return 0;
+        json_t *env = vg_store_envelope(r->m->store, id);
+        if (!env)
+                return -ENOENT;
+        struct mjob j = {.r = r, .fd = -1, .msg_fd = -1};
+        snprintf(j.id, sizeof(j.id), "%s", id);
+        json_t *rc = json_object_get(env, "recipients");
+        j.env.sender = (char *)json_string_value(json_object_get(env, "sender"));
+        j.subject = (char *)json_string_value(json_object_get(env, "subject"));
+        j.env.nrcpts = json_array_size(rc);
+        j.env.rcpts = calloc(j.env.nrcpts + 1, sizeof(char *));
+        if (!j.env.rcpts) {
+                json_decref(env);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < j.env.nrcpts; i++)
+                j.env.rcpts[i] = (char *)json_string_value(json_array_get(rc, i));
+        send_notice(r, &j, NULL, NOTICE_DELETED);
+        free(j.env.rcpts); /* the strings belong to env */
+        json_decref(env);
+        return 0;
 }
 
 int vg_mailroute_release(struct vg_mailroute *r, const char *id, char *err, size_t errsz)

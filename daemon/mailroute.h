@@ -18,5 +18,8 @@ const char *vg_mailroute_name(const struct vg_mailroute *r);
 size_t vg_mailroute_pending(const struct vg_mailroute *r);
 /* Forwards a held mail with its original envelope. */
 int vg_mailroute_release(struct vg_mailroute *r, const char *id, char *err, size_t errsz);
+/* A held mail was deleted: its sender is told when the route says so
+ * (tell_sender_on_delete) and the sender is inside the office. */
+int vg_mailroute_deleted(struct vg_mailroute *r, const char *id);
 /* The built-in list of AI-service domains (used when a route names none). */
 extern const char *const vg_ai_domains_default[];

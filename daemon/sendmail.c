@@ -7,8 +7,8 @@
  *
  * The spool folders belong to a group of their own that this program is setgid
  * to (as Postfix's postdrop), so ordinary programs can submit without being able
- * to read others' mail. Nothing here parses more than it must: the -t header
- * scan is bounded. */
+ * to read others' mail; the files it writes are 0640, owned by the caller. Nothing here parses more
+ * than it must: the -t header scan is bounded. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -158,6 +158,14 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+        /* Installed setgid vigie-mail: the group is needed for the spool and
+         * nothing else. It is put aside at once and taken back only to write
+         * into the spool, so the configuration (-c FILE included) is read with
+         * the caller's own rights: it can name only a file the caller may read. */
+        gid_t spool_gid = getegid();
+        if (spool_gid != getgid() && setegid(getgid()) < 0)
+                return EX_OSERR;
+        umask(027);
         const char *config = NULL, *route = NULL, *sender = NULL;
         bool from_headers = false;
         struct rcpts r = {calloc(VG_ENVELOPE_MAX_RCPTS, sizeof(char *)), 0};
@@ -306,8 +314,14 @@ int main(int argc, char **argv)
         char tmpd[4096], newd[4096];
         snprintf(tmpd, sizeof(tmpd), "%s/tmp", mr->spool);
         snprintf(newd, sizeof(newd), "%s/new", mr->spool);
-        td = open(tmpd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        nd = open(newd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (spool_gid != getgid() && setegid(spool_gid) < 0) {
+                rc = EX_OSERR;
+                goto out;
+        }
+        /* tmp/ and new/ are 1730 vigie:vigie-mail, as Postfix's maildrop: the
+         * group may create and rename but not list, hence O_PATH. */
+        td = open(tmpd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        nd = open(newd, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (td < 0 || nd < 0) {
                 fprintf(stderr, "vigie-sendmail: spool %s: %s\n", mr->spool, strerror(errno));
                 {
@@ -354,15 +368,22 @@ int main(int argc, char **argv)
         }
         if (!e && fsync(fd) < 0)
                 e = -errno;
-        if (close(fd) < 0 && !e)
-                e = -errno;
+        bool renamed = false;
         if (!e && renameat(td, name, nd, name) < 0)
                 e = -errno;
-        if (!e && fsync(nd) < 0)
+        else if (!e)
+                renamed = true;
+        /* The new name must be durable too. new/ cannot be opened for reading
+         * (no list permission), so it cannot be fsynced: the filesystem is. */
+        if (!e && syncfs(fd) < 0)
+                e = -errno;
+        if (close(fd) < 0 && !e)
                 e = -errno;
         if (e) {
-                /* Nothing half-written is left where vigied looks. */
-                unlinkat(td, name, 0);
+                /* Nothing half-written is left where vigied looks. If vigied took
+                 * the mail already, the MTA's retry sends it twice: a duplicate
+                 * (same Message-ID), never a loss. */
+                unlinkat(renamed ? nd : td, name, 0);
                 fprintf(stderr, "vigie-sendmail: cannot store the mail: %s\n", strerror(-e));
                 {
                         rc = EX_TEMPFAIL;

@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -392,6 +393,20 @@ static void __attribute__((noreturn)) worker_main(int sock, const struct vg_pool
         json_object_seed(0);
         if (vg_worker_confine(cfg) < 0)
                 _exit(72);
+        /* Members that need seeking (an office file in a mail or an archive, a
+         * PDF) are spooled to an unlinked file in workers.tmpdir, as the
+         * worker's own user: say at once when that cannot work, rather than
+         * let every such member end unscannable without a word. */
+        const char *tmpdir = cfg->engine->tmpdir ? cfg->engine->tmpdir : "/tmp";
+        int probe = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (probe < 0)
+                dprintf(STDERR_FILENO,
+                        "vigie-worker: event=worker-tmpdir-unusable tmpdir=\"%s\" uid=%u "
+                        "error=\"%s\": documents inside mails and archives will be "
+                        "unscannable (held); make workers.tmpdir writable by this user\n",
+                        tmpdir, (unsigned)getuid(), strerror(errno));
+        else
+                close(probe);
         int e = serve(3, eng);
         vg_engine_free(eng);
         _exit(e < 0 ? 73 : 0);

@@ -25,11 +25,17 @@ class Daemon:
         self.proc = None
         self.notify = None
         os.makedirs(self.watch, exist_ok=True)
+        # Workers started by root run as vigie (or nobody): their spool folder
+        # must be theirs to write, as /tmp is.
+        self.tmpdir = os.path.join(root, "tmp")
+        os.makedirs(self.tmpdir, exist_ok=True)
+        os.chmod(self.tmpdir, 0o1777)
+        os.chmod(root, 0o755)
         deliver = 'deliver = "%s";' % self.deliver if mode == "gate" else ""
         with open(self.conf, "w") as f:
             f.write('store = { dir = "%s"; };\n' % self.store)
             f.write('control = { socket = "%s"; };\n' % self.sock)
-            f.write('workers = { count = %d; tmpdir = "%s"; };\n' % (workers, root))
+            f.write('workers = { count = %d; tmpdir = "%s"; };\n' % (workers, self.tmpdir))
             f.write('routes = ( { name = "vers-ia"; type = "folder"; mode = "%s"; watch = "%s"; %s'
                     ' settle = %s; %s } );\n' % (mode, self.watch, deliver, settle, route_extra))
             f.write(extra)

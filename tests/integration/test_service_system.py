@@ -329,7 +329,7 @@ try:
     check(inside("systemctl is-enabled vigie").stdout.strip() == "enabled", "and is enabled")
     ids = inside("id -u vigie; getent group vigie-admin; stat -c '%U %a' /var/lib/vigie /var/spool/vigie")
     check(re.search(r"^vigie-admin:", ids.stdout, re.M) and "vigie 700" in ids.stdout and
-          "vigie 750" in ids.stdout, "user vigie, group vigie-admin, private store and spool")
+          "vigie 710" in ids.stdout, "user vigie, group vigie-admin, private store and spool")
     p = inside("systemd-analyze verify --man=no /lib/systemd/system/vigie.service")
     check(p.returncode == 0 and not (p.stdout + p.stderr).strip(),
           "systemd-analyze verify on the installed unit (%s)" % (p.stdout + p.stderr).strip()[:400])
@@ -452,6 +452,31 @@ cp /etc/vigie/vigie.conf /root/vigie.conf.good
           "on its running configuration: a new file is still decided")
     p = inside("cp /root/vigie.conf.good /etc/vigie/vigie.conf && systemctl reload vigie")
     check(p.returncode == 0, "the repaired config reloads")
+
+    # --- mail: anyone may submit through vigie-sendmail, nobody may read the spool ----------------
+    st = inside("stat -c '%U:%G %a' /usr/sbin/vigie-sendmail /var/spool/vigie").stdout.split()
+    check(st == ["root:vigie-mail", "2755", "vigie:vigie-mail", "710"],
+          "vigie-sendmail is setgid vigie-mail (not root), the spool belongs to vigie-mail (%s)" % st)
+    p = inside("""set -e
+sed -i 's|settle = 1; }|settle = 1; },\\n  { name = "mail-sortant"; type = "mail"; spool = "/var/spool/vigie/sortant";\\n    forward = "smtp://127.0.0.1:9"; internal_domains = [ "bureau.test" ]; }|' /etc/vigie/vigie.conf
+grep -q 'name = "mail-sortant"' /etc/vigie/vigie.conf
+vigied --check-config
+systemctl reload vigie
+""")
+    check(p.returncode == 0, "a mail route added and reloaded (%s)" % (p.stdout + p.stderr).strip()[-400:])
+    check(wait_until(lambda: inside("stat -c '%U:%G %a' /var/spool/vigie/sortant/new").stdout.strip()
+                     == "vigie:vigie-mail 1730", 20), "vigied makes new/ 1730 vigie:vigie-mail (%s)"
+          % inside("stat -c '%U:%G %a' /var/spool/vigie/sortant/new").stdout.strip())
+    p = inside("printf 'From: eve@bureau.test\\nTo: bob@client.test\\nSubject: essai\\n\\nBonjour\\n' | "
+               "/usr/sbin/vigie-sendmail -f eve@bureau.test bob@client.test; echo rc=$?; "
+               "ls /var/spool/vigie/sortant/new; echo ls=$?", user="eve")
+    check("rc=0" in p.stdout and "ls=0" not in p.stdout,
+          "eve (in no vigie group) submits a mail, and cannot list the spool (%s)"
+          % (p.stdout + p.stderr).strip()[-300:])
+    stored = inside("stat -c '%U:%G %a' /var/spool/vigie/sortant/new/*").stdout.strip()
+    check(stored == "eve:vigie-mail 640" and wait_until(lambda: "event=mail-deferred" in inside(
+        "journalctl -u vigie --no-pager -o cat").stdout, 30),
+          "the mail is stored 0640 eve:vigie-mail and waits while the relay is down (%s)" % stored)
 
     # --- nothing shown anywhere holds the identifiers -------------------------------------------------
     shown = inside("journalctl -u vigie --no-pager -o verbose; cat /srv/partage/vers-ia/rh/*.vigie-*; "

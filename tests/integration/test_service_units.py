@@ -142,12 +142,15 @@ groups = {l.split(":")[0]: l.split(":") for l in open(os.path.join(stage, "etc",
 check("vigie" in users and int(users["vigie"][2]) < 1000 and users["vigie"][6].strip().endswith("nologin"),
       "sysusers: a system user vigie without a shell")
 check("vigie-admin" in groups, "sysusers: the group vigie-admin")
+check("vigie-mail" in groups and groups["vigie-mail"][3].strip() == "vigie",
+      "sysusers: the group vigie-mail of the mail spool, with vigie as its only member")
 p = run(["systemd-tmpfiles", "--root=" + stage, "--create", "vigie.conf"])
 check(p.returncode == 0, "systemd-tmpfiles creates the folders (%s)" % p.stderr.strip())
-for d, mode in (("/var/lib/vigie", 0o700), ("/var/spool/vigie", 0o750)):
+for d, mode, group in (("/var/lib/vigie", 0o700, "vigie"), ("/var/spool/vigie", 0o710, "vigie-mail")):
     st = os.stat(stage + d) if os.path.isdir(stage + d) else None
     check(st is not None and st.st_uid == int(users.get("vigie", [0, 0, -1])[2]) and
-          (st.st_mode & 0o7777) == mode, "tmpfiles: %s is vigie's, mode %o" % (d, mode))
+          st.st_gid == int(groups.get(group, [0, 0, -1])[2]) and (st.st_mode & 0o7777) == mode,
+          "tmpfiles: %s is vigie:%s, mode %o" % (d, group, mode))
 
 # --- man pages: roff without warnings, and the options of --help ----------------------
 OPT = re.compile(r"(?<![\w-])(--?[a-zA-Z][a-zA-Z-]*)")

@@ -100,8 +100,24 @@ static void test_errors(void **state)
         expect_error("routes = ( { name = \"A b\"; type = \"folder\"; } );", "may only hold");
         expect_error(
             "routes = ( { name = \"a\"; type = \"folder\"; watch = \"/w\"; deliver = \"/d\"; },\n"
-            "  { name = \"a\"; type = \"mail\"; spool = \"/s\"; } );",
+            "  { name = \"a\"; type = \"mail\"; spool = \"/s\"; forward = \"/usr/sbin/sendmail\"; "
+            "} );",
             "test.conf:2: route name 'a' is used twice");
+        expect_error("routes = ( { name = \"m\"; type = \"mail\"; spool = \"/s\"; } );",
+                     "test.conf:1: route 'm' needs forward = \"smtp://host:port\" or the path of a "
+                     "sendmail-compatible program");
+        expect_error(
+            "routes = ( { name = \"m\"; type = \"mail\"; spool = \"/s\";\n"
+            "  forward = \"relay.example:25\"; } );",
+            "test.conf:1: route 'm': forward must be \"smtp://host:port\", \"smtps://host:port\" "
+            "or an absolute program path, not \"relay.example:25\"");
+        expect_error(
+            "routes = ( { name = \"m\"; type = \"mail\"; spool = \"s\"; forward = \"/x\"; } );",
+            "route 'm': spool must be an absolute path");
+        expect_error(
+            "routes = ( { name = \"m\"; type = \"mail\"; spool = \"/s\"; forward = \"/x\";\n"
+            "  tell_sender_on_delete = \"yes\"; } );",
+            "test.conf:2: 'routes[0].tell_sender_on_delete' must be true or false");
         expect_error("routes = ( { name = \"a\"; type = \"mail\"; colour = 1; } );",
                      "unknown key 'routes[0].colour'");
 }
