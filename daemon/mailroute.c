@@ -65,7 +65,7 @@ struct vg_mailroute {
 
 struct mjob {
         struct vg_mailroute *r;
-        char *name; /* spool file name, NULL for a release */
+        char *name; /* spool file name, NULL for a notice */
         char id[24];
         int fd;        /* the spool file (or the stored blob) */
         int msg_fd;    /* the message alone, for the scan */
@@ -75,8 +75,8 @@ struct mjob {
         sd_event_source *timer;
         sd_event_source *child;
         unsigned attempts;
-        bool release;
-        bool notice; /* a notice to the sender, not a mail of a user */
+        bool notice;       /* a notice to the sender, not a mail of a user */
+        char pass_sha[65]; /* a released mail, forwarded on a one-time pass */
 };
 
 static void mjob_free(struct mjob *j)
@@ -287,10 +287,9 @@ static void finished_sending(struct mjob *j)
 {
         struct vg_mailroute *r = j->r;
         struct vg_manager *m = r->m;
-        if (j->release) {
-                vg_log(LOG_NOTICE, "event=mail-forwarded route=%s id=%s released=yes", r->name,
-                       j->id);
-        } else if (j->name) {
+        if (j->pass_sha[0]) /* a released mail: its pass is used up now */
+                vg_store_take_pass(m->store, r->name, j->name, j->pass_sha);
+        if (j->name) {
                 /* Sent: only now does the spool file go. A crash just before this
                  * line sends the mail again; its Message-ID makes that visible. */
                 unlinkat(r->new_fd, j->name, 0);
@@ -425,7 +424,6 @@ static void send_notice(struct vg_mailroute *r, const struct mjob *j, const stru
         n->fd = fd;
         n->msg_fd = -1;
         n->notice = true;
-        n->release = true; /* nothing to remove from the spool afterwards */
         memcpy(n->id, j->id, sizeof(n->id));
         n->env.sender = strdup("");
         n->env.rcpts = calloc(1, sizeof(char *));
@@ -536,6 +534,14 @@ static void hold(struct mjob *j, struct vg_report *rep)
 {
         struct vg_mailroute *r = j->r;
         struct vg_manager *m = r->m;
+        if (j->name && vg_store_holds(m->store, r->name, j->name, rep->sha256)) {
+                /* Held already: a crash came between the commit and the removal
+                 * of the spool file. */
+                unlinkat(r->new_fd, j->name, 0);
+                fsync(r->new_fd);
+                mjob_free(j);
+                return;
+        }
         char *origin = NULL;
         if (asprintf(&origin, "%s", j->env.sender[0] ? j->env.sender : "<>") < 0)
                 origin = NULL;
@@ -589,7 +595,12 @@ static void on_scanned(void *userdata, struct vg_report *rep, int err)
                 m->counters.unscannable++;
         else
                 m->counters.clean++;
-        bool allowed = rep->sha256[0] && vg_store_allowed(m->store, rep->sha256);
+        /* A released mail comes back through the spool with a one-time pass. */
+        bool allowed =
+            rep->sha256[0] && (vg_store_allowed(m->store, rep->sha256) ||
+                               vg_store_has_pass(m->store, j->r->name, j->name, rep->sha256));
+        if (allowed && !vg_store_allowed(m->store, rep->sha256))
+                snprintf(j->pass_sha, sizeof(j->pass_sha), "%s", rep->sha256);
         if (!allowed && (rep->action == VG_ACTION_QUARANTINE || rep->action == VG_ACTION_REDACT)) {
                 hold(j, rep);
         } else {
@@ -873,38 +884,97 @@ int vg_mailroute_deleted(struct vg_mailroute *r, const char *id)
         return 0;
 }
 
+/* Writes the spool file NAME as vigie-sendmail does (tmp/, fsync, rename into
+ * new/, fsync), from a stored message. */
+static int spool_write(struct vg_mailroute *r, const char *sender, json_t *rcpts, int msg_fd,
+                       const char *name)
+{
+        int td = openat(r->spool_fd, "tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (td < 0)
+                return -errno;
+        int fd = openat(td, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+        if (fd < 0) {
+                int e = -errno;
+                close(td);
+                return e;
+        }
+        GString *env = g_string_new("VIGIE-ENVELOPE 1\n");
+        g_string_append_printf(env, "sender %s\n", sender);
+        size_t i;
+        json_t *v;
+        json_array_foreach(rcpts, i, v)
+            g_string_append_printf(env, "rcpt %s\n", json_string_value(v));
+        g_string_append(env, "end\n");
+        int e = write(fd, env->str, env->len) == (ssize_t)env->len ? 0 : -EIO;
+        g_string_free(env, TRUE);
+        char buf[65536];
+        for (off_t off = 0; !e;) {
+                ssize_t n = pread(msg_fd, buf, sizeof(buf), off);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        e = -errno;
+                if (n <= 0)
+                        break;
+                off += n;
+                if (write(fd, buf, (size_t)n) != n)
+                        e = -EIO;
+        }
+        if (!e && fsync(fd) < 0)
+                e = -errno;
+        if (close(fd) < 0 && !e)
+                e = -errno;
+        if (!e && renameat(td, name, r->new_fd, name) < 0)
+                e = -errno;
+        if (!e && fsync(r->new_fd) < 0)
+                e = -errno;
+        if (e)
+                unlinkat(td, name, 0);
+        close(td);
+        return e;
+}
+
+/* A released mail goes back through the spool, with a one-time pass for its
+ * spool name and content: from there it is forwarded as any clean mail is,
+ * retried while the relay is down, and survives a restart of vigied. The pass
+ * is recorded first, so a crash leaves at worst an unused pass (the item is
+ * still held: release it again) or a mail sent while the item still says held;
+ * never a released mail that is not sent. */
 int vg_mailroute_release(struct vg_mailroute *r, const char *id, char *err, size_t errsz)
 {
         json_t *env = vg_store_envelope(r->m->store, id);
+        json_t *item = NULL;
+        int fd = -1, e;
         if (!env) {
                 snprintf(err, errsz, "no envelope stored for %s", id);
                 return -ENOENT;
         }
-        struct mjob *j = calloc(1, sizeof(*j));
+        int se = 0;
+        item = vg_store_show(r->m->store, id, &se);
+        const char *sha = item ? json_string_value(json_object_get(item, "sha256")) : NULL;
+        const char *sender = json_string_value(json_object_get(env, "sender"));
         json_t *rc = json_object_get(env, "recipients");
-        int e = -ENOMEM;
-        if (!j)
-                goto out;
-        j->r = r;
-        j->msg_fd = -1;
-        j->release = true;
-        snprintf(j->id, sizeof(j->id), "%s", id);
-        r->jobs++;
-        j->fd = vg_store_open_blob(r->m->store, id);
-        j->env.sender = strdup(json_string_value(json_object_get(env, "sender")) ?: "");
-        j->env.rcpts = calloc(json_array_size(rc) + 1, sizeof(char *));
-        if (j->fd < 0 || !j->env.sender || !j->env.rcpts) {
+        fd = vg_store_open_blob(r->m->store, id);
+        if (fd < 0 || !sha || !sender || !json_array_size(rc)) {
                 snprintf(err, errsz, "the stored mail %s cannot be opened", id);
-                e = j->fd < 0 ? j->fd : -ENOMEM;
-                mjob_free(j);
+                e = fd < 0 ? fd : -EBADMSG;
                 goto out;
         }
-        size_t i;
-        json_t *v;
-        json_array_foreach(rc, i, v) j->env.rcpts[j->env.nrcpts++] = strdup(json_string_value(v));
-        forward(j);
-        e = 0;
+        char name[96];
+        snprintf(name, sizeof(name), "%lld.released.%s", (long long)time(NULL), id);
+        e = vg_store_add_pass(r->m->store, r->name, name, sha);
+        if (e < 0) {
+                snprintf(err, errsz, "cannot record the release: %s", strerror(-e));
+                goto out;
+        }
+        e = spool_write(r, sender, rc, fd, name);
+        if (e < 0)
+                snprintf(err, errsz, "cannot write into the spool %s: %s", r->cfg->spool,
+                         strerror(-e));
 out:
+        if (fd >= 0)
+                close(fd);
+        json_decref(item);
         json_decref(env);
         return e;
 }

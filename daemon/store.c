@@ -702,22 +702,39 @@ int vg_store_add_pass(struct vg_store *s, const char *route, const char *relpath
         return sqerr(rc);
 }
 
-bool vg_store_take_pass(struct vg_store *s, const char *route, const char *relpath,
-                        const char *sha256)
+/* A DELETE succeeds when it removed a row, a SELECT when it returned one
+ * (sqlite3_changes() keeps the count of the last change: never use it for a
+ * SELECT). */
+static bool pass_query(struct vg_store *s, const char *sql, const char *route, const char *relpath,
+                       const char *sha256)
 {
+        bool is_select = strncmp(sql, "SELECT", 6) == 0;
         sqlite3_stmt *st;
-        if (!sha256 || !sha256[0] ||
-            sqlite3_prepare_v2(s->db,
-                               "DELETE FROM passes WHERE rowid = (SELECT rowid FROM passes WHERE"
-                               " route = ? AND relpath = ? AND sha256 = ? LIMIT 1)",
-                               -1, &st, NULL) != SQLITE_OK)
+        if (!sha256 || !sha256[0] || sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
                 return false;
         bind_text(st, 1, route);
         bind_text(st, 2, relpath);
         bind_text(st, 3, sha256);
-        bool ok = sqlite3_step(st) == SQLITE_DONE && sqlite3_changes(s->db) > 0;
+        int rc = sqlite3_step(st);
+        bool ok = is_select ? rc == SQLITE_ROW : rc == SQLITE_DONE && sqlite3_changes(s->db) > 0;
         sqlite3_finalize(st);
         return ok;
+}
+
+bool vg_store_take_pass(struct vg_store *s, const char *route, const char *relpath,
+                        const char *sha256)
+{
+        return pass_query(s,
+                          "DELETE FROM passes WHERE rowid = (SELECT rowid FROM passes WHERE"
+                          " route = ? AND relpath = ? AND sha256 = ? LIMIT 1)",
+                          route, relpath, sha256);
+}
+
+bool vg_store_has_pass(struct vg_store *s, const char *route, const char *relpath,
+                       const char *sha256)
+{
+        return pass_query(s, "SELECT 1 FROM passes WHERE route = ? AND relpath = ? AND sha256 = ?",
+                          route, relpath, sha256);
 }
 
 int vg_store_purge(struct vg_store *s, int64_t older_than)

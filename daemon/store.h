@@ -66,6 +66,10 @@ int vg_store_add_pass(struct vg_store *s, const char *route, const char *relpath
                       const char *sha256);
 bool vg_store_take_pass(struct vg_store *s, const char *route, const char *relpath,
                         const char *sha256);
+/* Whether such a pass exists, without using it (a released mail keeps its pass
+ * until it is sent, so that it survives a restart). */
+bool vg_store_has_pass(struct vg_store *s, const char *route, const char *relpath,
+                       const char *sha256);
 /* Removes blobs of items older than `older_than` seconds (any state); returns
  * the count or a negative errno. */
 int vg_store_purge(struct vg_store *s, int64_t older_than);

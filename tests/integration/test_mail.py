@@ -174,6 +174,30 @@ if len(sink.messages) > n5:
           "-t: To, Cc and Bcc become recipients")
     check(b"Bcc:" not in sink.messages[n5][2], "-t: the Bcc header is removed")
 
+# --- a release while the relay is down survives a restart of vigied: sent once ---------------------
+sink.mode = "tempfail"
+n20 = len(d.items())
+submit(mail("bob@client.com", "RIB 3", "IBAN %s" % vgfix.spaced(iban)), "-f", "alice@exemple.fr",
+       "bob@client.com")
+check(wait_for(lambda: len(d.items()) == n20 + 1), "held while the relay is down")
+r3 = [i["id"] for i in d.items() if i.get("name") == "RIB 3"]
+p = d.ctl("release", r3[0] if r3 else "?", "--reason", "voulu")
+check(p.returncode == 0, "released while the relay is down")
+time.sleep(2)
+d.stop()
+d.start()
+sink.mode = "accept"
+
+
+def rib3():
+    return [m for m in sink.messages if m[1] == ["bob@client.com"] and b"Subject: RIB 3" in m[2]]
+
+
+check(wait_for(rib3, 60), "after a restart of vigied, the released mail reaches the relay")
+time.sleep(3)
+check(len(rib3()) == 1, "exactly once (%d)" % len(rib3()))
+check(d.ctl_json("show", r3[0] if r3 else "?").get("state") == "released", "the item says released")
+
 # --- forward through a sendmail-style program -------------------------------------------------
 def prog_outputs():
     out = []

@@ -458,7 +458,7 @@ cp /etc/vigie/vigie.conf /root/vigie.conf.good
     check(st == ["root:vigie-mail", "2755", "vigie:vigie-mail", "710"],
           "vigie-sendmail is setgid vigie-mail (not root), the spool belongs to vigie-mail (%s)" % st)
     p = inside("""set -e
-sed -i 's|settle = 1; }|settle = 1; },\\n  { name = "mail-sortant"; type = "mail"; spool = "/var/spool/vigie/sortant";\\n    forward = "smtp://127.0.0.1:9"; internal_domains = [ "bureau.test" ]; }|' /etc/vigie/vigie.conf
+sed -i 's|entree"; settle = 1; }|entree"; settle = 1; },\\n  { name = "mail-sortant"; type = "mail"; spool = "/var/spool/vigie/sortant";\\n    forward = "smtp://127.0.0.1:9"; internal_domains = [ "bureau.test" ]; }|' /etc/vigie/vigie.conf
 grep -q 'name = "mail-sortant"' /etc/vigie/vigie.conf
 vigied --check-config
 systemctl reload vigie
