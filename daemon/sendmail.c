@@ -132,6 +132,23 @@ static int recipients_from_headers(char *msg, size_t len, struct rcpts *r, size_
         return 0;
 }
 
+/* Whether the header block (bounded as for -t) has a Message-ID. */
+static bool has_message_id(const char *msg, size_t len)
+{
+        size_t end = len < HEADERS_MAX ? len : HEADERS_MAX;
+        for (size_t i = 0; i < end;) {
+                if (msg[i] == '\n' || (msg[i] == '\r' && i + 1 < end && msg[i + 1] == '\n'))
+                        return false; /* blank line: end of headers */
+                if (end - i > 11 && strncasecmp(msg + i, "message-id:", 11) == 0)
+                        return true;
+                const char *nl = memchr(msg + i, '\n', end - i);
+                if (!nl)
+                        return false;
+                i = (size_t)(nl - msg) + 1;
+        }
+        return false;
+}
+
 static int write_all(int fd, const char *p, size_t n)
 {
         while (n > 0) {
@@ -359,6 +376,22 @@ int main(int argc, char **argv)
         }
         if (!e)
                 e = write_all(fd, "\nend\n", 5);
+        /* Every mail forwarded keeps a stable Message-ID (Postfix adds one
+         * before its content filter; a program calling us directly may not):
+         * if vigied ever sends a mail twice (a crash at the moment of sending),
+         * the copies show as one. */
+        if (!e && !has_message_id(msg, len)) {
+                char host[256] = "localhost", mid[512];
+                if (gethostname(host, sizeof(host) - 1) < 0 || !host[0] || strchr(host, ' '))
+                        snprintf(host, sizeof(host), "localhost");
+                bool crlf = false;
+                const char *nl = memchr(msg, '\n', len);
+                if (nl && nl > msg && nl[-1] == '\r')
+                        crlf = true;
+                int n = snprintf(mid, sizeof(mid), "Message-ID: <%s@%s>%s", name, host,
+                                 crlf ? "\r\n" : "\n");
+                e = n > 0 && (size_t)n < sizeof(mid) ? write_all(fd, mid, (size_t)n) : -EINVAL;
+        }
         if (!e && bcc_e > bcc_s) {
                 e = write_all(fd, msg, bcc_s);
                 if (!e)

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import zipfile
 from email.message import EmailMessage
@@ -173,6 +174,8 @@ if len(sink.messages) > n5:
     check(sorted(sink.messages[n5][1]) == ["bob@client.com", "secret@client.com", "xy@client.com"],
           "-t: To, Cc and Bcc become recipients")
     check(b"Bcc:" not in sink.messages[n5][2], "-t: the Bcc header is removed")
+    check(re.search(rb"^Message-ID: <[0-9a-f.]+@[^>]+>\r?$", sink.messages[n5][2], re.M) is not None,
+          "a mail submitted without a Message-ID is given one, kept on every copy")
 
 # --- a release while the relay is down survives a restart of vigied: sent once ---------------------
 sink.mode = "tempfail"
