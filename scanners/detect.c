@@ -638,6 +638,32 @@ static int window_add(struct vg_rules *r, size_t lo, size_t hi, size_t join)
         return 0;
 }
 
+static bool ascii_alnum(unsigned char c)
+{
+        return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* Whether a match may start at s by the gate's head (see vg_gate). */
+static bool head_fits(const char *head, const unsigned char *b, size_t len, size_t s)
+{
+        size_t k = s;
+        for (const char *h = head; *h; h++) {
+                if (*h == 'b') {
+                        if (s > 0 && ascii_alnum(b[s - 1]))
+                                return false;
+                        continue;
+                }
+                if (k >= len)
+                        return true; /* the buffer ends: the pattern decides */
+                unsigned char c = b[k++];
+                if (*h == '9' && !(c >= '0' && c <= '9'))
+                        return false;
+                if (*h == 'A' && !((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+                        return false;
+        }
+        return true;
+}
+
 /* Where the ASCII digits of buf[from, len) are (offsets fit: chunks are small,
  * and vg_detect_run takes the full pass for larger buffers). */
 static int digits_find(struct vg_rules *r, const char *buf, size_t len, size_t from)
@@ -724,8 +750,16 @@ static int windows_find(struct vg_rules *r, const struct rule *rule, const struc
                                 lo = from;
                         if (hi > until)
                                 hi = until;
-                        if (lo < hi)
+                        if (rule->det->gate.head) {
+                                /* windows overlap: each start once, in order */
+                                if (r->nwin > 0 && lo < r->win[r->nwin - 1].hi)
+                                        lo = r->win[r->nwin - 1].hi;
+                                for (size_t p = lo; p < hi && e == 0; p++)
+                                        if (head_fits(rule->det->gate.head, b, len, p))
+                                                e = window_add(r, p, p + 1, 0);
+                        } else if (lo < hi) {
                                 e = window_add(r, lo, hi, WINDOW_JOIN);
+                        }
                 }
                 break;
         }
@@ -904,28 +938,8 @@ static int fold_chunk(struct vg_rules *r, const char *buf, size_t len, size_t *f
         return 0;
 }
 
-#include <stdio.h>
-#include <time.h>
-static double prof_t[64], prof_w[64];
-static double prof_fold;
-static size_t prof_n[64];
-static double nowp(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-        return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-void vg_prof_dump(struct vg_rules *r);
-void vg_prof_dump(struct vg_rules *r)
-{
-        fprintf(stderr, "fold %.3f\n", prof_fold);
-        for (size_t i = 0; i < r->n; i++)
-                fprintf(stderr, "%2zu %-20s %.3f win %.3f n=%zu\n", i, r->rules[i].det->id,
-                        prof_t[i], prof_w[i], prof_n[i]);
-}
 int vg_detect_run(struct vg_detect *d, const char *buf, size_t len, size_t from, size_t until)
 {
-        double t0 = nowp();
         struct vg_rules *r = d->rules;
         size_t flen = 0, ffrom = 0, funtil = 0;
         if (r->any_folded) {
@@ -940,7 +954,6 @@ int vg_detect_run(struct vg_detect *d, const char *buf, size_t len, size_t from,
         const struct subject plain = {.buf = buf, .len = len, .raw = buf, .raw_len = len};
         const struct subject folded = {
             .buf = r->fold, .len = flen, .raw = buf, .raw_len = len, .map = r->fold_map};
-        prof_fold += nowp() - t0;
         /* offsets of the prefilter are 32-bit */
         bool reference = r->reference || 2 * len + 1 >= UINT32_MAX;
         if (!reference && from < len) {
@@ -956,17 +969,10 @@ int vg_detect_run(struct vg_detect *d, const char *buf, size_t len, size_t from,
                 size_t f = rule->det->folded ? ffrom : from;
                 size_t u = rule->det->folded ? funtil : until;
                 int e;
-                double t1 = nowp();
-                double t2 = t1;
                 if (reference || rule->gate == GATE_NONE || f >= u || f >= sj->len)
                         e = run_rule(r, i, sj, f, u, count_hit, d);
-                else if ((e = windows_find(r, rule, sj, f, u)) == 0) {
-                        t2 = nowp();
-                        prof_w[i] += t2 - t1;
-                        prof_n[i] += r->nwin;
+                else if ((e = windows_find(r, rule, sj, f, u)) == 0)
                         e = run_windows(r, i, sj, f, count_hit, d);
-                }
-                prof_t[i] += nowp() - t1;
                 if (e < 0)
                         return e;
         }

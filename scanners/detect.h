@@ -90,6 +90,11 @@ struct vg_detector {
                  * the match start. */
                 const char *bytes;
                 unsigned lead;
+                /* And, optionally, what every match starts with, one class a
+                 * byte: 'b' the byte before is no ASCII letter or digit (or there
+                 * is none), '9' a digit, 'A' an ASCII letter. Only worth it when
+                 * it is rare: each start that fits is then tried on its own. */
+                const char *head;
         } gate;
         /* For a pattern of phrases built with vg_phrases_pattern(): the same
          * phrases, so that the engine tries the pattern only where the first

@@ -276,8 +276,9 @@ const struct vg_detector vg_detectors_bank[] = {
         .pattern = "(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?:[ \\t-]?[0-9A-Za-z]){11,30}"
                    "(?![A-Za-z0-9])",
         .check = iban_check,
-        /* the check digits, at most 4 bytes in */
-        .gate = {.digits = 2, .span = 4},
+        /* the check digits, at most 4 bytes in; "FR76" at a word start is rare
+         * (digit windows alone: 99,000 per 32 MiB of the bench text) */
+        .gate = {.digits = 2, .span = 4, .head = "bAA99"},
     },
     {
         .id = "credit_card",
