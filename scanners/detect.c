@@ -32,37 +32,58 @@ static const struct vg_detector *const families[] = {
 
 /* ---- The prefilter --------------------------------------------------------
  *
- * Measured with tests/bench/detect_speed.c (64 MiB of generated office text:
+ * Measured with tests/bench/detect_speed.c (32 MiB of generated office text:
  * French prose, amounts, dates, references, Luhn-invalid card-like numbers,
  * SIRET, partial phone numbers, configuration lines, a few planted identifiers)
- * on the 2-core machine: one PCRE2 JIT pass per rule over every chunk ran at
- * 22-25 MB/s. Per rule, in seconds for 32 MiB: health 0.23, marking 0.20, email
- * 0.20, iban 0.14, folding 0.10, password 0.06, driving licence 0.05, rib 0.04,
- * the other identifiers 0.02-0.03 each, the literal-led tokens 0.001-0.002.
- * PCRE2's own start optimisation (a bitmap of first bytes, memchr for a literal
- * first byte) is what makes the literal-led patterns cheap; for the others it
- * still tries almost every letter or digit, and each try costs.
+ * on the shared 2-core machine, CPU seconds (best of 3): one PCRE2 JIT pass per
+ * rule over every chunk took 1.0 s (31 MB/s), of which health 0.17, marking
+ * 0.17, email 0.15, iban 0.11, password 0.055, folding 0.05 (0.10 before the
+ * ASCII fast path in fold_chunk), driving licence 0.044, rib and nir 0.029,
+ * cni 0.028, the other identifiers 0.02 each, the literal-led tokens 0.001-0.002
+ * each. PCRE2's own start optimisation (a bitmap of first bytes, memchr for a
+ * literal first byte) is what makes the literal-led patterns cheap; for the
+ * others it still tries almost every letter or digit, and each try costs.
  *
- * So each rule may carry a promise about its matches (a gate) that a plain C
- * loop over the chunk can check, and the pattern then runs only in windows of
- * possible match starts:
- * - GATE_DIGITS: identifiers hold at least N ASCII digits within S bytes of
- *   their start. The digits of the chunk are listed once and every identifier
- *   rule derives its windows from that list (a date or an amount never has the
- *   13 digits of a card within 25 bytes).
- * - GATE_BYTES: the match holds one of a few bytes ('@' for e-mail, ':' '='
- *   '>' for tokens and passwords) a bounded distance after its start.
- * (measured results below)
+ * So a rule may carry a promise about its matches (a gate) that a plain C loop
+ * can check, and its pattern then runs only in windows of possible starts:
+ * - digits: identifiers hold at least N ASCII digits within S bytes of their
+ *   start. The digits of the chunk are listed once and each identifier rule
+ *   derives its windows from that list (a date or an amount never has the 13
+ *   digits of a card within 25 bytes). Optionally a head (IBAN: a word start,
+ *   two letters, two digits) turns the windows into single starts.
+ * - bytes: the match holds one of a few bytes ('@' for e-mail, found with
+ *   memchr; ':' '=' '>' tab for passwords) a bounded distance after its start.
+ * - phrases (markings, health vocabulary): they match whole words, so where
+ *   one matches, the first word of the text (or the first two, for a phrase of
+ *   several words) is the phrase's. The words of the folded chunk are hashed
+ *   once; a word is tried only when it or it and the next are a phrase's start.
+ *   A first version tried every word start whose first three bytes could start
+ *   a match: "pour", "document", "a" (à) start markings and every third word
+ *   passed, slower than the full pass (0.9 s against 0.2).
+ * With the gates: 0.42 s (75 MB/s), iban 0.009, email 0.001, marking 0.014,
+ * health 0.016, password 0.026, licence 0.036 (its candidates are real
+ * 12-character numbers: the cost is the check and its context words), cni and
+ * the generic "name = value" token rule stay ungated (a gate with one digit or
+ * one of "=:>" gave more windows than PCRE2's own scan: 0.053 s against 0.022).
+ * A windowed search costs a pcre2_match call (0.2-1 us on this machine), so a
+ * gate only pays when its windows are a few per kilobyte at most.
+ *
+ * A multi-pattern engine (one automaton for every rule) was the other way; PCRE2
+ * has none (its DFA matcher is slower than its JIT), and the gates keep every
+ * rule's pattern and check exactly as they are.
+ *
  * Findings stay exactly those of a full pass: a window search runs the same
  * pattern over the same buffer (look-behinds and context words see the same
  * bytes), only over a subject cut a little past the window, with
  * PCRE2_PARTIAL_HARD: a try that reaches the cut is reported as partial instead
  * of deciding on missing bytes, and that search is done again on a longer
- * subject, then on the whole buffer. The search carries its position from one
+ * subject, then on the whole buffer; a window of one start (phrases, heads) is
+ * an anchored match there on the whole buffer. The search carries its position from one
  * window to the next exactly as the full pass does after a hit (start + used)
  * or a rejected candidate (start + 1). vg_rules_set_reference() keeps the full
- * pass; tests/unit/test_detect_prefilter.c compares both. Custom patterns from
- * the configuration have no gate and run over the whole text. */
+ * pass; tests/unit/test_detect_prefilter.c compares both. Custom patterns and
+ * dictionaries from the configuration have no gate and run over the whole text;
+ * the limits (match limit, JIT stack) apply to every call as before. */
 enum gate_kind {
         GATE_NONE,
         GATE_DIGITS,
