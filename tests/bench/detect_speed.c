@@ -8,7 +8,16 @@
  * (Luhn-invalid 16-digit runs, SIRET, incomplete phone numbers, dates), bits of
  * configuration and a few planted identifiers with valid check digits (cards,
  * IBAN, NIR, e-mail, phone, tokens), so that every detector has work. The seed is
- * fixed: the same size gives the same bytes and the same findings. */
+ * fixed: the same size gives the same bytes and the same findings. Times are
+ * the process's CPU time (the machine is shared). --reference runs every rule
+ * over the whole text (vg_rules_set_reference), the engine without prefilter;
+ * --fill writes the text out (to feed other tools the same bytes).
+ *
+ * Not built by CMake (tests/bench is the benchmark's); build it against a build
+ * tree's library:
+ *   cc -O2 -Iscanners -o build/detect_speed tests/bench/detect_speed.c \
+ *      build/scanners/libvigiescan.a $(pkg-config --libs libpcre2-8 libmagic \
+ *      libarchive jansson expat poppler-glib gmime-3.0 zlib) -lm */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -321,12 +330,6 @@ int main(int argc, char **argv)
                         printf(" %s", f->samples[k]);
                 printf("\n");
         }
-#ifdef PROF
-        {
-                void vg_prof_dump(struct vg_rules *);
-                vg_prof_dump(rules);
-        }
-#endif
         vg_report_free(r);
         vg_text_free(t);
         vg_detect_free(d);
