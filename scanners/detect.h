@@ -78,6 +78,29 @@ struct vg_detector {
          * malloc'd pattern, NULL on ENOMEM. */
         char *(*build)(const struct vg_custom *custom);
         const void *data; /* the detector's own data, for checks shared by rules */
+        /* The prefilter (see detect.c): a promise about every match of `pattern`,
+         * so that the pattern runs only near the places that keep it. All zero:
+         * no promise, the pattern runs over the whole text. */
+        struct vg_gate {
+                /* At least `digits` ASCII digits, the first `digits` of them
+                 * within `span` bytes of the match start... */
+                unsigned digits;
+                unsigned span;
+                /* ...or one of the bytes of `bytes` at most `lead` bytes after
+                 * the match start. */
+                const char *bytes;
+                unsigned lead;
+                /* And, optionally, what every match starts with, one class a
+                 * byte: 'b' the byte before is no ASCII letter or digit (or there
+                 * is none), '9' a digit, 'A' an ASCII letter. Only worth it when
+                 * it is rare: each start that fits is then tried on its own. */
+                const char *head;
+        } gate;
+        /* For a pattern of phrases built with vg_phrases_pattern(): the same
+         * phrases, so that the engine tries the pattern only where the first
+         * words of one of them are (see detect.c). Returns a malloc'd array of n
+         * borrowed strings, NULL on ENOMEM. */
+        const char **(*phrases)(const struct vg_custom *custom, size_t *n);
 };
 
 /* What a `finish` step sees of one object. */
@@ -183,6 +206,10 @@ int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret);
 void vg_rules_free(struct vg_rules *r);
 size_t vg_rules_count(const struct vg_rules *r);
 const char *vg_rules_id(const struct vg_rules *r, size_t i);
+
+/* Reference mode: every rule runs over the whole text, without the prefilter
+ * (the engine as it was before it; the differential tests compare both). */
+void vg_rules_set_reference(struct vg_rules *r, bool on);
 
 /* Per-object state: counts, distinct values, masked samples. */
 int vg_detect_new(struct vg_rules *rules, struct vg_detect **ret);

@@ -240,6 +240,8 @@ const struct vg_detector vg_detectors_contact[] = {
         .pattern = "(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
                    "(?:[A-Za-z0-9-]{1,63}\\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])",
         .check = email_check,
+        /* the '@' after a local part of 1 to 64 bytes */
+        .gate = {.bytes = "@", .lead = 64},
     },
     {
         .id = "phone_fr",
@@ -248,6 +250,9 @@ const struct vg_detector vg_detectors_contact[] = {
         .pattern = "(?<![0-9A-Za-z+_@])(?:(?:\\+|00)" CC INTL_REST "|\\(\\+" CC "\\)" INTL_REST
                    "|0[1-9](?:[ .-]?[0-9]{2}){4})(?![0-9A-Za-z])",
         .check = phone_check,
+        /* 10 digits at least ("0X" and four pairs; "+33" or "0033" and nine),
+         * all within 32 bytes ("(+590) (0) 6 12 34 56 78" is 25) */
+        .gate = {.digits = 10, .span = 32},
     },
     {.id = NULL},
 };

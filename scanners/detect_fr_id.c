@@ -391,6 +391,8 @@ const struct vg_detector vg_detectors_fr_id[] = {
         .pattern = "(?<![0-9A-Za-z])[1234578](?:[ \\t.-]{0,2}[0-9ABab]){12}"
                    "[ \\t.-]{0,2}[0-9]{2}(?![0-9A-Za-z])",
         .check = nir_check,
+        /* the sex digit and the two key digits: 1 + 12 * 3 + 2 + 2 bytes at most */
+        .gate = {.digits = 3, .span = 41},
     },
     {
         .id = "fr_tax_id",
@@ -398,6 +400,7 @@ const struct vg_detector vg_detectors_fr_id[] = {
          * 901" on the notices). */
         .pattern = "(?<![0-9A-Za-z])[0-3](?:[ .]?[0-9]){12}(?![0-9A-Za-z])",
         .check = tax_check,
+        .gate = {.digits = 13, .span = 25},
         .context = tax_words,
         .window = 80,
         .context_required = true,
@@ -408,6 +411,8 @@ const struct vg_detector vg_detectors_fr_id[] = {
         .pattern = "(?<![0-9A-Za-z])[0-9]{2} ?(?:[0-9]{2}|2[ABab]) ?[0-9A-Za-z]{2} ?[0-9]{2} ?"
                    "[0-9]{2} ?[0-9]{2}(?![0-9A-Za-z])",
         .check = licence_check,
+        /* 2 + 1 + 6 digits; the whole is at most 17 bytes */
+        .gate = {.digits = 9, .span = 17},
         .context = licence_words,
         .window = 80,
         .context_required = true,
@@ -416,6 +421,8 @@ const struct vg_detector vg_detectors_fr_id[] = {
         .id = "fr_health_id",
         .pattern = "(?<![0-9A-Za-z])(?:[0-9]{11}|[0-9]{9}|[29][A-Fa-f][0-9]{7})(?![0-9A-Za-z])",
         .check = health_id_check,
+        /* 9 or 11 digits, or 1 + 7 */
+        .gate = {.digits = 8, .span = 9},
         .context = health_words,
         .window = 80,
         .context_required = true,
@@ -436,6 +443,7 @@ const struct vg_detector vg_detectors_fr_id[] = {
         .id = "fr_passport",
         .pattern = "(?<![0-9A-Za-z])[0-9]{2} ?[A-Za-z]{2} ?[0-9]{5}(?![0-9A-Za-z])",
         .check = passport_check,
+        .gate = {.digits = 7, .span = 11},
         .context = passport_words,
         .window = 80,
         .context_required = true,

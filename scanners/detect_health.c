@@ -197,6 +197,18 @@ static char *health_pattern(const struct vg_custom *custom)
         return vg_phrases_pattern(list, NTERMS);
 }
 
+static const char **health_phrases(const struct vg_custom *custom, size_t *n)
+{
+        (void)custom;
+        const char **list = calloc(NTERMS, sizeof(*list));
+        if (!list)
+                return NULL;
+        for (size_t i = 0; i < NTERMS; i++)
+                list[i] = terms[i].t;
+        *n = NTERMS;
+        return list;
+}
+
 static bool word_byte(unsigned char c)
 {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
@@ -353,6 +365,7 @@ const struct vg_detector vg_detectors_health[] = {
     {
         .id = "health",
         .build = health_pattern,
+        .phrases = health_phrases,
         .check = health_check,
         .folded = true,
         .finish = health_finish,

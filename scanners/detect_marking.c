@@ -135,7 +135,7 @@ static const char *const disclaimer[] = {
     NULL,
 };
 
-static char *marking_pattern(const struct vg_custom *custom)
+static const char **marking_phrases(const struct vg_custom *custom, size_t *n)
 {
         size_t nb = sizeof(markings) / sizeof(markings[0]);
         size_t nc = custom ? custom->nmarkings : 0;
@@ -146,7 +146,17 @@ static char *marking_pattern(const struct vg_custom *custom)
                 all[i] = markings[i];
         for (size_t i = 0; i < nc; i++)
                 all[nb + i] = custom->markings[i];
-        char *p = vg_phrases_pattern(all, nb + nc);
+        *n = nb + nc;
+        return all;
+}
+
+static char *marking_pattern(const struct vg_custom *custom)
+{
+        size_t n;
+        const char **all = marking_phrases(custom, &n);
+        if (!all)
+                return NULL;
+        char *p = vg_phrases_pattern(all, n);
         free(all);
         return p;
 }
@@ -404,6 +414,7 @@ const struct vg_detector vg_detectors_marking[] = {
     {
         .id = "marking",
         .build = marking_pattern,
+        .phrases = marking_phrases,
         .check = marking_check,
         .folded = true,
     },

@@ -770,6 +770,9 @@ const struct vg_detector vg_detectors_secret[] = {
          * looked for by the check, so the pattern starts on a rare "://" */
         "|://[^\\s/:@\"'<>]{1,64}:[^\\s/@\"'<>]{1,128}@[A-Za-z0-9.-]{1,253}",
         .check = password_check,
+        /* the operator after a name of at most 12 bytes, a quote and four
+         * blanks; "://" at the start */
+        .gate = {.bytes = ":=>\t", .lead = 17},
     },
     {.id = NULL},
 };
