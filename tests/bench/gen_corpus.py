@@ -668,9 +668,12 @@ class Corpus:
                                                                       r.randint(0, 99)),
                 "aws_example": "AKIAIOSFODNN7EXAMPLE", "password": "${DB_PASSWORD}",
                 "items": []}
-        while len(json.dumps(conf)) < size:
-            conf["items"].append({"id": r.randint(1, 10**6), "label": r.choice(g.pool),
-                                  "prix": r.randint(100, 99999) / 100, "date": g._date()})
+        n = 200
+        while n < size:
+            item = {"id": r.randint(1, 10**6), "label": r.choice(g.pool),
+                    "prix": r.randint(100, 99999) / 100, "date": g._date()}
+            conf["items"].append(item)
+            n += len(item["label"]) + 70
         if "token" in cats:
             t = g.token().split("=", 1)[1].strip()
             conf["api_key"] = t

@@ -699,15 +699,19 @@ class Bench:
         self.load_before = loadavg()
         say("vigie bench: build %s, %d CPUs, load average %s" % (self.build, os.cpu_count(),
                                                                  self.load_before))
+        steps = [("scan", self.vigie_corpus), ("plain", self.plain_text),
+                 ("clamav", self.clamav), ("quality", self.quality),
+                 ("small", self.small_files), ("daemon", self.daemon), ("table", self.table)]
+        only = set(self.a.only.split(",")) if self.a.only else {n for n, _ in steps}
+        if "quality" in only:  # needs what the scans found
+            only |= {"scan", "plain", "clamav"}
+        if "table" in only and self.a.only:
+            sys.exit("run_bench: the table needs every step: leave out --only")
         try:
             self.corpus()
-            self.vigie_corpus()
-            self.plain_text()
-            self.clamav()
-            self.quality()
-            self.small_files()
-            self.daemon()
-            self.table()
+            for name, step in steps:
+                if name in only:
+                    step()
             if self.a.results:
                 with open(self.a.results, "w") as f:
                     json.dump(self.results, f, indent=1, default=str)
@@ -731,6 +735,8 @@ def main():
     p.add_argument("--idle-1k", type=int, default=200)
     p.add_argument("--idle-1m", type=int, default=100)
     p.add_argument("--idle-50m", type=int, default=5)
+    p.add_argument("--only", help="comma-separated steps, for a quick look: scan, plain, "
+                   "clamav, quality, small, daemon (no final table)")
     p.add_argument("--skip-clamav", action="store_true")
     p.add_argument("--skip-daemon", action="store_true")
     Bench(p.parse_args()).run()
