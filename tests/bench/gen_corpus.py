@@ -379,7 +379,8 @@ class Gen:
         alnum = string.ascii_letters + string.digits
         k = r.randrange(3)
         if k == 0:
-            return "aws_access_key_id = AKIA" + "".join(r.choices(string.ascii_uppercase + "234567", k=16))
+            return "aws_access_key_id = AKIA" + "".join(
+                r.choices(string.ascii_uppercase + "234567", k=16))
         if k == 1:
             return "export GITHUB_TOKEN=ghp_" + "".join(r.choices(alnum, k=36))
         return "STRIPE_SECRET=sk_live_" + "".join(r.choices(alnum, k=28))
@@ -604,7 +605,8 @@ class Corpus:
                     row += [mail, tel]
                 lines.append(";".join(row))
         else:
-            lines = ["date;commande;reference;designation;quantite;prix_unitaire;total;siret_client"]
+            lines = ["date;commande;reference;designation;quantite;prix_unitaire;total;"
+                     "siret_client"]
             company = g.company()
             n = 0
             while n < size:
