@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -24,12 +25,39 @@ static const struct vg_extractor *const extractors[] = {
     &vg_extract_pdf,    &vg_extract_markup, &vg_extract_text,    &vg_extract_binary,
 };
 
+static uint64_t now_ns(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* The benchmark's stage timer: charges the time since the last switch to the
+ * stage that ran, starts `to`, and returns the stage to switch back to. */
+static enum vg_stage stage_switch(struct vg_engine *e, enum vg_stage to)
+{
+        if (!e->cfg.stage_times)
+                return to;
+        uint64_t t = now_ns();
+        enum vg_stage was = e->stage;
+        e->stage_ns[was] += t - e->stage_since;
+        e->stage_since = t;
+        e->stage = to;
+        return was;
+}
+
+void vg_engine_stage_times(const struct vg_engine *e, uint64_t ns[VG_STAGE_COUNT])
+{
+        memcpy(ns, e->stage_ns, sizeof(e->stage_ns));
+}
+
 int vg_engine_new(const struct vg_engine_config *cfg, struct vg_engine **ret)
 {
         struct vg_engine *e = calloc(1, sizeof(*e));
         if (!e)
                 return -ENOMEM;
         e->cfg = *cfg;
+        e->stage_since = now_ns();
         const char *tmp = cfg->tmpdir ? cfg->tmpdir : getenv("TMPDIR");
         e->tmpdir = strdup(tmp && *tmp ? tmp : "/tmp");
         int r = -ENOMEM;
@@ -211,6 +239,14 @@ static int layer_finish(struct vg_layer *l)
                         l->reason = VG_REASON_LIMIT_TIME;
                 else if (te < 0 && !l->reason)
                         l->reason = reason_from_errno(te);
+                /* The detectors ran within this layer's stage (still the current
+                 * one): their time moves to detect. Unsigned: the part not yet
+                 * charged is added at the next switch. */
+                if (s->engine->cfg.stage_times) {
+                        uint64_t d = vg_text_detect_ns(l->text);
+                        s->engine->stage_ns[s->engine->stage] -= d;
+                        s->engine->stage_ns[VG_STAGE_DETECT] += d;
+                }
         }
         if (s->abort_reason && !s->abort_recorded) {
                 e = vg_report_add_unscannable(s->report, l->where, s->abort_reason);
@@ -246,6 +282,7 @@ static int layer_run(struct vg_scan *s, struct vg_layer *parent, char *where, co
                 free(where);
                 return e;
         }
+        enum vg_stage was = stage_switch(s->engine, VG_STAGE_SNIFF);
         /* Names are content: an identifier in a file name is a finding too. */
         e = vg_layer_text(&l, name, strlen(name));
         if (!e)
@@ -259,6 +296,9 @@ static int layer_run(struct vg_scan *s, struct vg_layer *parent, char *where, co
                 if (!parent)
                         s->report->type_mismatch = vg_sniff_ext_mismatch(name, l.type);
                 const struct vg_extractor *x = pick(l.type);
+                stage_switch(s->engine, x == &vg_extract_archive || x == &vg_extract_mime
+                                            ? VG_STAGE_UNPACK
+                                            : VG_STAGE_EXTRACT);
                 e = x->run(&l, in);
                 if (e == 0)
                         e = vg_layer_check_time(&l);
@@ -270,6 +310,7 @@ static int layer_run(struct vg_scan *s, struct vg_layer *parent, char *where, co
         e = 0;
 out : {
         int fe = layer_finish(&l);
+        stage_switch(s->engine, was);
         return e < 0 ? e : fe;
 }
 }

@@ -27,6 +27,21 @@ struct vg_engine_config {
         /* Custom rules, dictionaries, markings and the health threshold (rules.d);
          * NULL: none. Copied by vg_engine_new(). */
         const struct vg_custom *custom;
+        /* Sum the time spent in each stage (tests/bench); off: no clock reads. */
+        bool stage_times;
+};
+
+/* Stages of a scan, for the benchmark's breakdown. sniff: typing (and reading
+ * the head); unpack: the archive and mail extractors; extract: every other
+ * extractor, charset decoding and text normalisation; detect: the rules and
+ * validators (text.c's chunks). Time in a member counts in the member's stages. */
+enum vg_stage {
+        VG_STAGE_OTHER, /* outside any object: set-up, hashing, reports */
+        VG_STAGE_SNIFF,
+        VG_STAGE_UNPACK,
+        VG_STAGE_EXTRACT,
+        VG_STAGE_DETECT,
+        VG_STAGE_COUNT,
 };
 
 struct vg_engine;
@@ -38,6 +53,10 @@ void vg_engine_free(struct vg_engine *e);
  * `where`. The report is never NULL on success; an object that cannot be read is
  * reported unscannable with the reason. No policy is applied (see policy.h). */
 int vg_scan_fd(struct vg_engine *e, int fd, const char *name, struct vg_report **ret);
+
+/* Nanoseconds spent in each stage by every scan of this engine so far (zeros
+ * unless cfg.stage_times). */
+void vg_engine_stage_times(const struct vg_engine *e, uint64_t ns[VG_STAGE_COUNT]);
 
 /* A name made fit to show: identifiers inside it masked, invalid UTF-8, control
  * characters and backslashes written as \xNN. Caller frees; NULL on ENOMEM. */

@@ -20,6 +20,10 @@ struct vg_engine {
         char *tmpdir;
         struct vg_sniffer *sniffer;
         struct vg_rules *rules;
+        /* cfg.stage_times: the stage running since stage_since (ns), and totals. */
+        enum vg_stage stage;
+        uint64_t stage_since;
+        uint64_t stage_ns[VG_STAGE_COUNT];
 };
 
 struct vg_scan {

@@ -18,5 +18,7 @@ int vg_text_push(struct vg_text *t, const char *s, size_t n);
 int vg_text_break(struct vg_text *t);
 /* Scans what is left. */
 int vg_text_end(struct vg_text *t);
+/* Nanoseconds spent in the detectors so far (the benchmark's detect stage). */
+unsigned long long vg_text_detect_ns(const struct vg_text *t);
 /* Bytes of normalised text seen so far. */
 unsigned long long vg_text_bytes(const struct vg_text *t);
