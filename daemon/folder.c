@@ -708,8 +708,10 @@ static void schedule(struct vg_folder *f, const char *rel)
                 return;
         s->f = f;
         s->rel = strdup(rel);
-        if (!s->rel || sd_event_add_time_relative(f->m->event, &s->timer, CLOCK_MONOTONIC, usec, 0,
-                                                  on_settled, s) < 0) {
+        /* Accuracy 1 ms: 0 would mean sd-event's default of 250 ms, a floor
+         * under every decision's latency even with settle = 0. */
+        if (!s->rel || sd_event_add_time_relative(f->m->event, &s->timer, CLOCK_MONOTONIC, usec,
+                                                  1000, on_settled, s) < 0) {
                 settle_free(s);
                 return;
         }
