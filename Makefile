@@ -14,6 +14,7 @@ DEPS_TEST  := libcmocka-dev python3 zip unzip p7zip-full util-linux zstd cpio gc
               time qpdf debootstrap systemd-container systemd dpkg-dev file groff-base \
               mount
 DEPS_DEMO  := python3
+DEPS_BENCH := ripgrep clamav python3
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -28,7 +29,7 @@ define ensure
 	fi
 endef
 
-.PHONY: all deps deps-test build build-asan demo check test format clean
+.PHONY: all deps deps-test build build-asan demo check test bench format clean
 
 all: build
 
@@ -65,6 +66,14 @@ check: deps-test
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
 
 test: check
+
+# Issue 10's benchmark (not part of check): a seeded 230 MB corpus, vigie beside
+# ripgrep and ClamAV, daemon latency; about 10 minutes on an idle 2-core machine.
+bench: deps
+	$(call ensure,$(DEPS_BENCH))
+	cmake -S . -B $(BUILD)
+	cmake --build $(BUILD) -j $(JOBS) --target vigied vigiectl vigie-bench
+	python3 tests/bench/run_bench.py --build $(BUILD)
 
 format:
 	clang-format -i daemon/*.c daemon/*.h scanners/*.c scanners/*.h tests/unit/*.c
