@@ -21,8 +21,8 @@
 #define DISTINCT_MAX (1u << 20)
 
 static const struct vg_detector *const families[] = {
-    vg_detectors_bank,    vg_detectors_fr_id,  vg_detectors_secret,
-    vg_detectors_marking, vg_detectors_health, vg_detectors_contact,
+    vg_detectors_bank,   vg_detectors_fr_id,   vg_detectors_secret, vg_detectors_marking,
+    vg_detectors_health, vg_detectors_contact, vg_detectors_person,
 };
 
 /* Limits on the patterns of custom rules, which come from the admin's files: a
@@ -587,4 +587,60 @@ done:
         vg_buf_free(&out);
         free(sp.v);
         return ret;
+}
+
+/* ---- Redaction: every validated hit with its place ---- */
+
+struct find_ctx {
+        struct vg_rules *rules;
+        const uint32_t *map; /* folded -> raw offsets, or NULL */
+        size_t map_len;
+        size_t raw_len;
+        vg_found_fn fn;
+        void *ctx;
+};
+
+static int find_hit(void *ctx, size_t rule, size_t start, const struct vg_hit *hit)
+{
+        struct find_ctx *fc = ctx;
+        if (hit->weight < 0)
+                return 0;
+        size_t end = start + hit->used;
+        if (fc->map) {
+                size_t rs = fc->map[start];
+                end = end < fc->map_len ? fc->map[end] : fc->raw_len;
+                start = rs;
+        }
+        const struct vg_found f = {
+            .id = fc->rules->rules[rule].det->id,
+            .start = start,
+            .end = end,
+            .canon = hit->canon,
+            .canon_len = hit->canon_len,
+            .masked = hit->masked,
+        };
+        return fc->fn(fc->ctx, &f);
+}
+
+int vg_rules_find(struct vg_rules *r, const char *buf, size_t len, vg_found_fn fn, void *ctx)
+{
+        const struct subject plain = {.buf = buf, .len = len, .raw = buf, .raw_len = len};
+        struct find_ctx fc = {.rules = r, .raw_len = len, .fn = fn, .ctx = ctx};
+        size_t flen = 0;
+        if (r->any_folded) {
+                int e = fold_chunk(r, buf, len, &flen);
+                if (e < 0)
+                        return e;
+        }
+        const struct subject folded = {
+            .buf = r->fold, .len = flen, .raw = buf, .raw_len = len, .map = r->fold_map};
+        for (size_t i = 0; i < r->n; i++) {
+                bool f = r->rules[i].det->folded;
+                fc.map = f ? r->fold_map : NULL;
+                fc.map_len = flen;
+                int e = run_rule(r, i, f ? &folded : &plain, 0, f ? flen : len, find_hit, &fc);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
 }

@@ -164,6 +164,8 @@ int vg_layer_text(struct vg_layer *l, const char *utf8, size_t n)
         int e = ensure_text(l);
         if (e < 0)
                 return e;
+        if (l->scan->tap && (e = vg_buf_append(l->scan->tap, utf8, n)) < 0)
+                return e;
         return vg_text_push(l->text, utf8, n);
 }
 
@@ -171,6 +173,10 @@ int vg_layer_text_break(struct vg_layer *l)
 {
         int e = ensure_text(l);
         if (e < 0)
+                return e;
+        struct vg_buf *tap = l->scan->tap;
+        if (tap && tap->len > 0 && tap->data[tap->len - 1] != '\n' &&
+            (e = vg_buf_appendc(tap, '\n')) < 0)
                 return e;
         return vg_text_break(l->text);
 }
@@ -295,7 +301,8 @@ int vg_layer_child_unscannable(struct vg_layer *l, const char *name, enum vg_rea
         return e;
 }
 
-int vg_scan_fd(struct vg_engine *eng, int fd, const char *name, struct vg_report **ret)
+static int scan_fd(struct vg_engine *eng, int fd, const char *name, struct vg_buf *tap,
+                   struct vg_report **ret)
 {
         struct vg_report *r = vg_report_new(name);
         char *where = vg_engine_display_name(eng, name);
@@ -325,7 +332,8 @@ int vg_scan_fd(struct vg_engine *eng, int fd, const char *name, struct vg_report
         if (!in)
                 goto fail;
         vg_input_init_fd(in, fd);
-        struct vg_scan s = {.engine = eng, .report = r, .input_size = (uint64_t)st.st_size};
+        struct vg_scan s = {
+            .engine = eng, .report = r, .input_size = (uint64_t)st.st_size, .tap = tap};
         clock_gettime(CLOCK_MONOTONIC, &s.deadline);
         s.deadline.tv_sec += (time_t)eng->cfg.limits.max_scan_time;
         e = layer_run(&s, NULL, where, name, in);
@@ -344,4 +352,15 @@ fail:
         free(where);
         vg_report_free(r);
         return e;
+}
+
+int vg_scan_fd(struct vg_engine *eng, int fd, const char *name, struct vg_report **ret)
+{
+        return scan_fd(eng, fd, name, NULL, ret);
+}
+
+int vg_scan_fd_text(struct vg_engine *eng, int fd, const char *name, struct vg_buf *text,
+                    struct vg_report **ret)
+{
+        return scan_fd(eng, fd, name, text, ret);
 }

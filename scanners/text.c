@@ -92,7 +92,7 @@ static int put(struct vg_text *t, const char *s, size_t n)
 
 /* Length of the UTF-8 sequence started by lead byte c (1 for invalid bytes, which
  * pass through as themselves). */
-static size_t seq_len(unsigned char c)
+size_t vg_utf8_seq_len(unsigned char c)
 {
         if (c < 0xc2)
                 return 1;
@@ -110,7 +110,7 @@ static size_t seq_len(unsigned char c)
  * fold to ASCII, and invisible characters (soft hyphen, zero-width space and
  * joiners, BOM) are dropped, so none of them can split or hide an identifier.
  * Returns the replacement (possibly empty) or NULL to keep the sequence. */
-static const char *fold(const unsigned char *s, size_t n, char tmp[2])
+const char *vg_text_fold_seq(const unsigned char *s, size_t n, char tmp[2])
 {
         if (n == 2 && s[0] == 0xc2) {
                 if (s[1] == 0xa0)
@@ -149,7 +149,7 @@ static const char *fold(const unsigned char *s, size_t n, char tmp[2])
 static int put_seq(struct vg_text *t, const unsigned char *s, size_t n)
 {
         char tmp[2];
-        const char *rep = fold(s, n, tmp);
+        const char *rep = vg_text_fold_seq(s, n, tmp);
         if (rep)
                 return put(t, rep, strlen(rep));
         return put(t, (const char *)s, n);
@@ -162,7 +162,7 @@ int vg_text_push(struct vg_text *t, const char *str, size_t n)
         int e;
         /* Complete a sequence left open by the previous push. */
         while (t->npend > 0 && i < n) {
-                size_t want = seq_len(t->pend[0]);
+                size_t want = vg_utf8_seq_len(t->pend[0]);
                 if ((s[i] & 0xc0) != 0x80) {
                         /* broken sequence: pass the bytes through as they are */
                         e = put(t, (const char *)t->pend, t->npend);
@@ -185,7 +185,7 @@ int vg_text_push(struct vg_text *t, const char *str, size_t n)
                         i++;
                         continue;
                 }
-                size_t want = seq_len(s[i]);
+                size_t want = vg_utf8_seq_len(s[i]);
                 if (want == 1) {
                         i++;
                         continue;
@@ -199,7 +199,7 @@ int vg_text_push(struct vg_text *t, const char *str, size_t n)
                         return 0;
                 }
                 char tmp[2];
-                const char *rep = fold(s + i, want, tmp);
+                const char *rep = vg_text_fold_seq(s + i, want, tmp);
                 if (rep) {
                         if ((e = put(t, (const char *)s + run, i - run)) < 0 ||
                             (e = put(t, rep, strlen(rep))) < 0)
