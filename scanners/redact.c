@@ -592,9 +592,9 @@ struct xpart {
         struct xframe st[XDEPTH];
         /* SpreadsheetML: a number cell whose value becomes a placeholder must
          * say it holds a string (t="str"), or the file no longer opens. */
-        size_t cell_tag_end; /* where to insert, or 0 */
+        size_t cell_tag_end, cell_fix_end; /* what to replace, or 0 */
         struct {
-                size_t vs, ve, at;
+                size_t vs, ve, at, to;
         } * numv;
         size_t nnumv, capnumv;
         size_t vstart;
@@ -676,17 +676,29 @@ static void XMLCALL x_start(void *ud, const XML_Char *name, const XML_Char **att
         if (fl & F_SPACES)
                 xsynth(x, " ", 1);
         if (fl & F_CELL) {
-                bool has_t = false;
-                for (size_t i = 0; atts[i]; i += 2)
+                const char *t = NULL;
+                for (size_t i = 0; atts[i] && atts[i + 1]; i += 2)
                         if (strcmp(xlocal(atts[i]), "t") == 0)
-                                has_t = true; /* even t="n": no second t */
-                /* the start tag ends with '>' (or "/>": no value to fix) */
+                                t = atts[i + 1];
+                /* the start tag: insert t="str" before its '>' (not "/>": no
+                 * value to fix), or rewrite an explicit t="n" */
                 size_t idx = (size_t)XML_GetCurrentByteIndex(x->p);
                 size_t cnt = (size_t)XML_GetCurrentByteCount(x->p);
                 x->cell_tag_end = 0;
-                if (!has_t && cnt >= 2 && x->src[idx + cnt - 1] == '>' &&
-                    x->src[idx + cnt - 2] != '/')
+                x->cell_fix_end = 0;
+                if (!t && cnt >= 2 && x->src[idx + cnt - 1] == '>' &&
+                    x->src[idx + cnt - 2] != '/') {
                         x->cell_tag_end = idx + cnt - 1;
+                        x->cell_fix_end = x->cell_tag_end;
+                } else if (t && strcmp(t, "n") == 0) {
+                        const char *ta = memmem(x->src + idx, cnt, " t=\"n\"", 6);
+                        if (!ta)
+                                ta = memmem(x->src + idx, cnt, " t='n'", 6);
+                        if (ta) {
+                                x->cell_tag_end = (size_t)(ta - x->src);
+                                x->cell_fix_end = x->cell_tag_end + 6;
+                        }
+                }
         }
         if ((fl & F_VALUE) && x->cell_tag_end) {
                 x->in_numv = true;
@@ -707,7 +719,7 @@ static void XMLCALL x_end(void *ud, const XML_Char *name)
         if (x->mode == X_ALL || (fl & F_BREAK))
                 xbreak(x);
         if (fl & F_CELL)
-                x->cell_tag_end = 0;
+                x->cell_tag_end = x->cell_fix_end = 0;
         if ((fl & F_VALUE) && x->in_numv) {
                 x->in_numv = false;
                 if (x->nnumv == x->capnumv) {
@@ -723,6 +735,7 @@ static void XMLCALL x_end(void *ud, const XML_Char *name)
                 x->numv[x->nnumv].vs = x->vstart;
                 x->numv[x->nnumv].ve = (size_t)XML_GetCurrentByteIndex(x->p);
                 x->numv[x->nnumv].at = x->cell_tag_end;
+                x->numv[x->nnumv].to = x->cell_fix_end;
                 x->nnumv++;
         }
 }
@@ -802,7 +815,7 @@ static int xml_runs(struct redactor *rd, const char *src, size_t n, enum xmode m
         for (size_t k = 0; k < x->nnumv; k++)
                 for (size_t i = 0; i < nvalue_edits; i++)
                         if (ed.v[i].start >= x->numv[k].vs && ed.v[i].end <= x->numv[k].ve) {
-                                if ((e = edit_add(&ed, x->numv[k].at, x->numv[k].at,
+                                if ((e = edit_add(&ed, x->numv[k].at, x->numv[k].to,
                                                   " t=\"str\"")) < 0)
                                         goto done;
                                 break;
@@ -840,6 +853,91 @@ static int xml_sweep(struct redactor *rd, const char *src, size_t n, struct vg_b
         return e;
 }
 
+/* An ODF number cell whose office:value became a placeholder: it becomes a text
+ * cell showing that placeholder (its shown text was the number, formatted:
+ * "1,92083E+14" gives digits away), or the file would read as 0 or fail. */
+static int odf_cells(const char *src, size_t n, struct vg_buf *out)
+{
+        static const char key[] = " office:value=\"[";
+        size_t pos = 0;
+        int e;
+        for (;;) {
+                const char *hit = memmem(src + pos, n - pos, key, sizeof(key) - 1);
+                if (!hit)
+                        break;
+                size_t a = (size_t)(hit - src);
+                size_t vs = a + sizeof(key) - 2; /* the placeholder, from '[' */
+                const char *q = memchr(src + vs, '"', n - vs);
+                const char *gt = q ? memchr(q, '>', (size_t)(src + n - q)) : NULL;
+                size_t lt = a;
+                while (lt > pos && src[lt] != '<')
+                        lt--;
+                if (!q || !gt || src[lt] != '<' ||
+                    strncmp(src + lt, "<table:table-cell", 17) != 0) {
+                        if ((e = vg_buf_append(out, src + pos, vs - pos)) < 0)
+                                return e;
+                        pos = vs;
+                        continue;
+                }
+                size_t ve = (size_t)(q - src);
+                char ph[64];
+                size_t pn = ve - vs < sizeof(ph) - 1 ? ve - vs : sizeof(ph) - 1;
+                memcpy(ph, src + vs, pn);
+                ph[pn] = '\0';
+                /* the tag, with the value dropped and the types made string */
+                size_t tag_end = (size_t)(gt - src) + 1;
+                struct vg_buf tag;
+                vg_buf_init(&tag, 1u << 20);
+                if ((e = vg_buf_append(&tag, src + lt, a - lt)) < 0 ||
+                    (e = vg_buf_append(&tag, src + ve + 1, tag_end - ve - 1)) < 0) {
+                        vg_buf_free(&tag);
+                        return e;
+                }
+                static const char *const types[] = {"\"float\"", "\"percentage\"", "\"currency\""};
+                for (size_t k = 0; k < 3; k++) {
+                        char *t;
+                        while ((t = strstr(tag.data, types[k])) != NULL) {
+                                size_t tl = strlen(types[k]);
+                                size_t off = (size_t)(t - tag.data);
+                                struct vg_buf nt;
+                                vg_buf_init(&nt, 1u << 20);
+                                if ((e = vg_buf_append(&nt, tag.data, off)) < 0 ||
+                                    (e = vg_buf_appends(&nt, "\"string\"")) < 0 ||
+                                    (e = vg_buf_appends(&nt, tag.data + off + tl)) < 0) {
+                                        vg_buf_free(&nt);
+                                        vg_buf_free(&tag);
+                                        return e;
+                                }
+                                vg_buf_free(&tag);
+                                tag = nt;
+                        }
+                }
+                e = vg_buf_append(out, src + pos, lt - pos);
+                if (e >= 0)
+                        e = vg_buf_append(out, tag.data, tag.len);
+                vg_buf_free(&tag);
+                if (e < 0)
+                        return e;
+                pos = tag_end;
+                /* its first paragraph shows the placeholder */
+                const char *endc = memmem(src + pos, n - pos, "</table:table-cell>", 19);
+                const char *tp = memmem(src + pos, n - pos, "<text:p", 7);
+                if (endc && tp && tp < endc) {
+                        const char *pg = memchr(tp, '>', (size_t)(endc - tp));
+                        const char *close =
+                            pg ? memmem(pg, (size_t)(endc - pg), "</text:p>", 9) : NULL;
+                        if (pg && pg[-1] != '/' && close) {
+                                if ((e = vg_buf_append(out, src + pos,
+                                                       (size_t)(pg + 1 - (src + pos)))) < 0 ||
+                                    (e = vg_buf_appends(out, ph)) < 0)
+                                        return e;
+                                pos = (size_t)(close - src);
+                        }
+                }
+        }
+        return vg_buf_append(out, src + pos, n - pos);
+}
+
 static bool ends_with(const char *s, const char *suf)
 {
         size_t n = strlen(s), k = strlen(suf);
@@ -863,8 +961,18 @@ static int redact_part(struct redactor *rd, bool is_odf, const char *name, const
         struct vg_buf mid;
         vg_buf_init(&mid, WHOLE_MAX);
         int e = xml_runs(rd, src, n, part_mode(is_odf, name), &mid);
+        if (e < 0 || !is_odf) {
+                if (e >= 0)
+                        e = xml_sweep(rd, mid.data ? mid.data : "", mid.len, out);
+                vg_buf_free(&mid);
+                return e;
+        }
+        struct vg_buf swept;
+        vg_buf_init(&swept, WHOLE_MAX);
+        e = xml_sweep(rd, mid.data ? mid.data : "", mid.len, &swept);
         if (e >= 0)
-                e = xml_sweep(rd, mid.data ? mid.data : "", mid.len, out);
+                e = odf_cells(swept.data ? swept.data : "", swept.len, out);
+        vg_buf_free(&swept);
         vg_buf_free(&mid);
         return e;
 }
@@ -944,8 +1052,9 @@ static int redact_zip(struct redactor *rd, const struct vg_limits *lim, bool is_
                         goto done;
                 }
                 archive_entry_set_pathname(oe, name);
-                archive_entry_set_filetype(oe, AE_IFREG);
-                archive_entry_set_perm(oe, 0644);
+                bool dir = archive_entry_filetype(ent) == AE_IFDIR;
+                archive_entry_set_filetype(oe, dir ? AE_IFDIR : AE_IFREG);
+                archive_entry_set_perm(oe, dir ? 0755 : 0644);
                 archive_entry_set_size(oe, (la_int64_t)blen);
                 if (archive_entry_mtime_is_set(ent))
                         archive_entry_set_mtime(oe, archive_entry_mtime(ent), 0);

@@ -156,15 +156,16 @@ static int ensure_text(struct vg_layer *l)
 {
         if (l->text)
                 return 0;
-        return vg_text_new(l->det, TEXT_CHUNK, &l->text);
+        int e = vg_text_new(l->det, TEXT_CHUNK, &l->text);
+        if (e >= 0)
+                vg_text_set_tap(l->text, l->scan->tap);
+        return e;
 }
 
 int vg_layer_text(struct vg_layer *l, const char *utf8, size_t n)
 {
         int e = ensure_text(l);
         if (e < 0)
-                return e;
-        if (l->scan->tap && (e = vg_buf_append(l->scan->tap, utf8, n)) < 0)
                 return e;
         return vg_text_push(l->text, utf8, n);
 }
@@ -173,10 +174,6 @@ int vg_layer_text_break(struct vg_layer *l)
 {
         int e = ensure_text(l);
         if (e < 0)
-                return e;
-        struct vg_buf *tap = l->scan->tap;
-        if (tap && tap->len > 0 && tap->data[tap->len - 1] != '\n' &&
-            (e = vg_buf_appendc(tap, '\n')) < 0)
                 return e;
         return vg_text_break(l->text);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "detect.h"
 
 /* Each chunk after the first starts with the last OVERLAP bytes of the previous
@@ -27,6 +28,7 @@ struct vg_text {
         unsigned char pend[4];
         size_t npend;
         unsigned long long total;
+        struct vg_buf *tap; /* redaction: a copy of the text as pushed */
 };
 
 int vg_text_new(struct vg_detect *det, size_t chunk, struct vg_text **ret)
@@ -155,11 +157,18 @@ static int put_seq(struct vg_text *t, const unsigned char *s, size_t n)
         return put(t, (const char *)s, n);
 }
 
+void vg_text_set_tap(struct vg_text *t, struct vg_buf *tap)
+{
+        t->tap = tap;
+}
+
 int vg_text_push(struct vg_text *t, const char *str, size_t n)
 {
         const unsigned char *s = (const unsigned char *)str;
         size_t i = 0;
         int e;
+        if (t->tap && (e = vg_buf_append(t->tap, str, n)) < 0)
+                return e;
         /* Complete a sequence left open by the previous push. */
         while (t->npend > 0 && i < n) {
                 size_t want = vg_utf8_seq_len(t->pend[0]);
@@ -213,8 +222,12 @@ int vg_text_push(struct vg_text *t, const char *str, size_t n)
 
 int vg_text_break(struct vg_text *t)
 {
-        if (t->len == 0 || t->buf[t->len - 1] == '\n')
+        if (t->len == 0 || t->buf[t->len - 1] == '\n') {
+                /* the copy breaks too: another layer's text may have come between */
+                if (t->tap && t->tap->len && t->tap->data[t->tap->len - 1] != '\n')
+                        return vg_buf_appendc(t->tap, '\n');
                 return 0;
+        }
         return vg_text_push(t, "\n", 1);
 }
 

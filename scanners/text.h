@@ -16,6 +16,10 @@ int vg_text_push(struct vg_text *t, const char *s, size_t n);
 /* Separates two pieces of text (paragraphs, cells, names): never joined into one
  * identifier. */
 int vg_text_break(struct vg_text *t);
+/* Redaction: every byte pushed is also appended to tap (NULL: none); past the
+ * tap's ceiling, pushes fail with -ENOBUFS. */
+struct vg_buf;
+void vg_text_set_tap(struct vg_text *t, struct vg_buf *tap);
 /* Scans what is left. */
 int vg_text_end(struct vg_text *t);
 /* Bytes of normalised text seen so far. */
