@@ -84,15 +84,15 @@ static bool person_check(const struct vg_match *m, struct vg_hit *h)
                         continue;
                 }
                 h->canon[k++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-                if (initial && mk + 4 < sizeof(h->masked)) {
-                        /* initials only: "C. L." */
+                if (initial && mk + 8 < sizeof(h->masked)) {
+                        /* initials only, the length hidden: "C*** L***" */
                         if (mk)
                                 h->masked[mk++] = ' ';
                         h->masked[mk++] = (char)c;
                         if (c >= 0xc0 && j + 1 < n)
                                 h->masked[mk++] = s[j + 1];
-                        h->masked[mk++] = '.';
-                        h->masked[mk] = '\0';
+                        memcpy(h->masked + mk, "***", 4);
+                        mk += 3;
                 }
                 initial = false;
         }

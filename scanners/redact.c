@@ -1156,8 +1156,11 @@ static int rescan(struct vg_engine *eng, const struct vg_policy *policy, int out
         int e = vg_scan_fd(eng, out, name, &rep);
         if (e < 0)
                 return e;
+        res->copy = rep;
+        if (!policy)
+                return 0;
         if ((e = vg_policy_apply(policy, rep)) < 0)
-                goto done;
+                return e;
         for (size_t i = 0; i < rep->nfindings; i++)
                 if (flags(policy, &rep->findings[i])) {
                         res->status = VG_REDACT_STILL_FLAGGED;
@@ -1167,9 +1170,7 @@ static int rescan(struct vg_engine *eng, const struct vg_policy *policy, int out
                 res->status = VG_REDACT_STILL_FLAGGED;
                 set_why(res, vg_reason_name(rep->unscannable[0].reason));
         }
-done:
-        vg_report_free(rep);
-        return e;
+        return 0;
 }
 
 int vg_redact_fd(struct vg_engine *eng, const struct vg_policy *policy, int in, const char *name,
@@ -1187,7 +1188,7 @@ int vg_redact_fd(struct vg_engine *eng, const struct vg_policy *policy, int in, 
                 goto fail;
         /* the original, as the daemon would judge it, keeping its text */
         if ((e = vg_scan_fd_text(eng, in, name, &text, &res->report)) < 0 ||
-            (e = vg_policy_apply(policy, res->report)) < 0)
+            (policy && (e = vg_policy_apply(policy, res->report)) < 0))
                 goto fail;
         const struct vg_report *rep = res->report;
         if (rep->nunscannable > 0) {
@@ -1264,5 +1265,6 @@ void vg_redact_result_free(struct vg_redact_result *r)
                 return;
         free(r->entries);
         vg_report_free(r->report);
+        vg_report_free(r->copy);
         free(r);
 }

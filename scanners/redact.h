@@ -53,6 +53,7 @@ struct vg_redact_result {
         struct vg_redact_entry *entries;
         size_t nentries;
         struct vg_report *report; /* the original's report, policy applied */
+        struct vg_report *copy;   /* the copy's report (when one was written) */
 };
 
 /* Whether findings of this detector are replaced (identifiers, secrets, names,
@@ -62,7 +63,9 @@ bool vg_redactable(const char *detector);
 /* Redacts the regular file open on in (named `name`) into out (an empty regular
  * file, read back for the second scan). Returns 0 with a result whose status
  * says whether the copy may be used (out holds it only when DONE), or a
- * negative errno. */
+ * negative errno. With a NULL policy (the daemon's workers: the supervisor
+ * decides), nothing is refused for what the policy flags: the copy is written
+ * and its report returned in `copy` for the caller to judge. */
 int vg_redact_fd(struct vg_engine *e, const struct vg_policy *policy, int in, const char *name,
                  const struct vg_redact_opts *opts, int out, struct vg_redact_result **ret);
 void vg_redact_result_free(struct vg_redact_result *r);
