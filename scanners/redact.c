@@ -1147,6 +1147,17 @@ static bool flags(const struct vg_policy *p, const struct vg_finding *f)
         return v >= rule->threshold;
 }
 
+/* Whether the copy still holds a value redaction replaces (names aside: they
+ * are found by context, and a placeholder next to a title is one). */
+static bool leftover(const struct vg_report *copy)
+{
+        for (size_t i = 0; copy && i < copy->nfindings; i++)
+                if (vg_redactable(copy->findings[i].detector) &&
+                    strcmp(copy->findings[i].detector, "person_name") != 0)
+                        return true;
+        return false;
+}
+
 static int rescan(struct vg_engine *eng, const struct vg_policy *policy, int out, const char *name,
                   struct vg_redact_result *res)
 {
@@ -1216,6 +1227,7 @@ int vg_redact_fd(struct vg_engine *eng, const struct vg_policy *policy, int in, 
                 kind = K_OFFICE;
         else if (opts->format == VG_REDACT_SAME && text_type(rep->type, head, (size_t)hn))
                 kind = K_TEXT;
+again:
         res->as_text = kind == K_EXTRACTED;
         if (kind == K_OFFICE) {
                 if ((e = redact_zip(&rd, &eng->cfg.limits, is_odf, in, out)) < 0)
@@ -1224,11 +1236,13 @@ int vg_redact_fd(struct vg_engine *eng, const struct vg_policy *policy, int in, 
                 const char *s = text.data ? text.data : "";
                 size_t n = text.len;
                 if (kind == K_TEXT) {
+                        vg_buf_reset(&src);
                         if ((e = read_whole(in, WHOLE_MAX, &src)) < 0)
                                 goto fail;
                         s = src.data ? src.data : "";
                         n = src.len;
                 }
+                vg_buf_reset(&dst);
                 if ((e = redact_text(&rd, s, n, &dst)) < 0 ||
                     (e = write_all(out, dst.data ? dst.data : "", dst.len)) < 0)
                         goto fail;
@@ -1239,6 +1253,25 @@ int vg_redact_fd(struct vg_engine *eng, const struct vg_policy *policy, int in, 
         }
         if ((e = rescan(eng, policy, out, name, res)) < 0)
                 goto fail;
+        /* A value the rewriting in place could not reach (a base64 mail part, a
+         * number formatted in a cell) is still in the copy: the extracted text,
+         * redacted, instead, from a clean slate. */
+        if (kind != K_EXTRACTED && leftover(res->copy)) {
+                if (ftruncate(out, 0) < 0 || lseek(out, 0, SEEK_SET) < 0) {
+                        e = -errno;
+                        goto fail;
+                }
+                vg_report_free(res->copy);
+                res->copy = NULL;
+                res->status = VG_REDACT_DONE;
+                res->why[0] = '\0';
+                free(rd.entries);
+                rd.entries = NULL;
+                rd.nentries = 0;
+                rd.nas = 0;
+                kind = K_EXTRACTED;
+                goto again;
+        }
 out:
         res->entries = rd.entries;
         res->nentries = rd.nentries;

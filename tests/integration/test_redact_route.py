@@ -2,8 +2,8 @@
 the original goes to quarantine as before, a redacted copy (name.expurge.ext)
 goes to deliver, the employee's notice says what was replaced, the admin sees
 both in `vigiectl show`, and releasing the original still works. A file held
-for a marking gets no copy; the copy of a mail whose value is in a base64 part
-would still be flagged, so none is delivered."""
+for a marking gets no copy; a mail whose values are in a base64 part gets its
+text, redacted (courrier.expurge.txt)."""
 
 import base64
 import io
@@ -63,7 +63,7 @@ try:
         f.write(mail)
     check(d.settled(timeout=90), "the route settles")
     delivered = d.delivered()
-    check(delivered == ["contrat.expurge.txt", "paie.expurge.docx"],
+    check(delivered == ["contrat.expurge.txt", "courrier.expurge.txt", "paie.expurge.docx"],
           "only the redacted copies are delivered: %s" % delivered)
     copy = ""
     if "contrat.expurge.txt" in delivered:
@@ -88,7 +88,12 @@ try:
     check(not leaks(shown), "vigiectl show: nothing unmasked")
     it_mail = by_name.get("courrier.eml")
     shown_mail = d.ctl("show", it_mail["id"]).stdout if it_mail else ""
-    check("redact-refused" in shown_mail, "the mail's copy is refused (a base64 part)")
+    check("redacted" in shown_mail and "courrier.expurge.txt" in shown_mail,
+          "the mail (a base64 part): its text, redacted, is delivered")
+    if "courrier.expurge.txt" in delivered:
+        with open(os.path.join(d.deliver, "courrier.expurge.txt")) as f:
+            mtext = f.read()
+        check("[NIR-1]" in mtext and not leaks(mtext), "the mail's text copy: no value")
     it_note = by_name.get("note.txt")
     shown_note = d.ctl("show", it_note["id"]).stdout if it_note else ""
     check(it_note is not None and "redacted" not in shown_note and
