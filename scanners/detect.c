@@ -21,8 +21,8 @@
 #define DISTINCT_MAX (1u << 20)
 
 static const struct vg_detector *const families[] = {
-    vg_detectors_bank,   vg_detectors_fr_id,   vg_detectors_secret, vg_detectors_marking,
-    vg_detectors_health, vg_detectors_contact, vg_detectors_person,
+    vg_detectors_bank,    vg_detectors_fr_id,  vg_detectors_secret,
+    vg_detectors_marking, vg_detectors_health, vg_detectors_contact,
 };
 
 /* Limits on the patterns of custom rules, which come from the admin's files: a
@@ -142,7 +142,9 @@ static int make_custom(struct vg_rules *r)
         return 0;
 }
 
-int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret)
+/* extra: a family compiled for this set only (the names redaction looks for). */
+static int rules_new(const struct vg_custom *custom, const struct vg_detector *extra,
+                     struct vg_rules **ret)
 {
         struct vg_rules *r = calloc(1, sizeof(*r));
         if (!r)
@@ -155,6 +157,8 @@ int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret)
         for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
                 for (const struct vg_detector *d = families[f]; d->id; d++)
                         total++;
+        for (const struct vg_detector *d = extra; d && d->id; d++)
+                total++;
         e = -ENOMEM;
         r->rules = calloc(total, sizeof(*r->rules));
         r->md = pcre2_match_data_create(16, NULL);
@@ -170,6 +174,9 @@ int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret)
                 for (const struct vg_detector *d = families[f]; d->id; d++)
                         if ((e = add_rule(r, d, NULL)) < 0)
                                 goto fail;
+        for (const struct vg_detector *d = extra; d && d->id; d++)
+                if ((e = add_rule(r, d, NULL)) < 0)
+                        goto fail;
         for (size_t i = 0; i < r->custom->nrules; i++) {
                 const struct vg_detector *d = &r->custom_dets[i];
                 /* Generated dictionary patterns may be long; the admin's own
@@ -198,6 +205,16 @@ fail:
         pcre2_compile_context_free(cc);
         vg_rules_free(r);
         return e;
+}
+
+int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret)
+{
+        return rules_new(custom, NULL, ret);
+}
+
+int vg_rules_new_redaction(const struct vg_custom *custom, struct vg_rules **ret)
+{
+        return rules_new(custom, vg_detectors_person, ret);
 }
 
 bool vg_detector_builtin(const char *id)

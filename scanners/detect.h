@@ -110,7 +110,8 @@ extern const struct vg_detector vg_detectors_contact[];
 extern const struct vg_detector vg_detectors_secret[];
 extern const struct vg_detector vg_detectors_marking[];
 extern const struct vg_detector vg_detectors_health[];
-/* Names of people (detect_person.c): for redaction; no default policy rule. */
+/* Names of people (detect_person.c): for redaction only (vg_rules_new_redaction):
+ * a name alone is no reason to hold a file, and scan reports stay as they were. */
 extern const struct vg_detector vg_detectors_person[];
 
 /* Custom rules and dictionaries from the configuration (rules.d files). The
@@ -182,6 +183,8 @@ bool vg_detector_builtin(const char *id);
 struct vg_rules;
 
 int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret);
+/* The same, plus the detectors redaction alone uses (person_name). */
+int vg_rules_new_redaction(const struct vg_custom *custom, struct vg_rules **ret);
 void vg_rules_free(struct vg_rules *r);
 size_t vg_rules_count(const struct vg_rules *r);
 const char *vg_rules_id(const struct vg_rules *r, size_t i);

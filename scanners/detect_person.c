@@ -1,7 +1,8 @@
 /* person_name: names of people, for redaction. A copy that still names the
  * person is not anonymised, so redaction needs names; but a name alone is not
- * data to hold a document for, so the default policy has no rule for this id and
- * it never flags on its own (an admin may give it a threshold).
+ * data to hold a document for, so this family is compiled into redaction's
+ * rules only (vg_rules_new_redaction): it never flags, and scan reports, alerts
+ * and notices do not list names.
  *
  * A name is recognised by what announces it, never by a capital letter alone:
  * a civility title (M., Mme, Dr, Maître...), a form field (Nom :, Patient :),

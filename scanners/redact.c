@@ -117,11 +117,17 @@ static struct vg_redact_entry *entry_of(struct redactor *rd, const char *id)
         if (l) {
                 snprintf(e->label, sizeof(e->label), "%s", rd->english ? l->en : l->fr);
         } else {
-                /* a custom rule: its id in capitals, '_' as '-' */
+                /* a custom rule: its id in capitals, '_' as '-', nothing that
+                 * could mean something in XML or HTML */
                 size_t k = 0;
-                for (; id[k] && k + 1 < sizeof(e->label); k++) {
-                        char c = id[k];
-                        e->label[k] = c == '_' ? '-' : (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+                for (size_t i = 0; id[i] && k + 1 < sizeof(e->label); i++) {
+                        char c = id[i];
+                        if (c >= 'a' && c <= 'z')
+                                e->label[k++] = (char)(c - 32);
+                        else if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+                                e->label[k++] = c;
+                        else if (c == '_' || c == '-')
+                                e->label[k++] = '-';
                 }
                 e->label[k] = '\0';
         }
@@ -1188,7 +1194,7 @@ int vg_redact_fd(struct vg_engine *eng, const struct vg_policy *policy, int in, 
                  const struct vg_redact_opts *opts, int out, struct vg_redact_result **ret)
 {
         struct vg_redact_result *res = calloc(1, sizeof(*res));
-        struct redactor rd = {.rules = eng->rules, .english = opts->english};
+        struct redactor rd = {.english = opts->english};
         struct vg_buf text, src, dst;
         uint64_t cap = eng->cfg.limits.max_expanded + eng->cfg.limits.max_file_size;
         vg_buf_init(&text, cap < TEXT_MAX ? (size_t)cap : TEXT_MAX);
@@ -1196,6 +1202,10 @@ int vg_redact_fd(struct vg_engine *eng, const struct vg_policy *policy, int in, 
         vg_buf_init(&dst, WHOLE_MAX);
         int e = -ENOMEM;
         if (!res)
+                goto fail;
+        /* the scan's rules and the names; compiled per document, so that scans
+         * (all but a few files) never pay for them */
+        if ((e = vg_rules_new_redaction(eng->cfg.custom, &rd.rules)) < 0)
                 goto fail;
         /* the original, as the daemon would judge it, keeping its text */
         if ((e = vg_scan_fd_text(eng, in, name, &text, &res->report)) < 0 ||
@@ -1277,6 +1287,7 @@ out:
         res->nentries = rd.nentries;
         rd.entries = NULL;
         free(rd.as);
+        vg_rules_free(rd.rules);
         vg_buf_free(&text);
         vg_buf_free(&src);
         vg_buf_free(&dst);
@@ -1285,6 +1296,7 @@ out:
 fail:
         free(rd.as);
         free(rd.entries);
+        vg_rules_free(rd.rules);
         vg_buf_free(&text);
         vg_buf_free(&src);
         vg_buf_free(&dst);

@@ -29,7 +29,7 @@ static struct vg_rules *rules;
 static int setup(void **state)
 {
         (void)state;
-        return vg_rules_new(NULL, &rules);
+        return vg_rules_new_redaction(NULL, &rules);
 }
 
 static int teardown(void **state)
@@ -84,6 +84,14 @@ static void test_person_not_found(void **state)
         for (size_t i = 0; i < NELEM(no); i++)
                 if (persons(no[i]) != 0)
                         fail_msg("a name found in \"%s\"", no[i]);
+        /* scans never look for names: their reports stay as they were */
+        struct vg_rules *scan_rules = NULL;
+        assert_int_equal(vg_rules_new(NULL, &scan_rules), 0);
+        int n = 0;
+        const char *s = "Mme Chloé LEGRAND";
+        assert_int_equal(vg_rules_find(scan_rules, s, strlen(s), on_found, &n), 0);
+        assert_int_equal(n, 0);
+        vg_rules_free(scan_rules);
 }
 
 static int memfile(const char *s)
