@@ -145,22 +145,46 @@ static int placeholder(struct redactor *rd, const char *id, const char *canon, s
         bool numbered = !l || l->numbered;
         uint64_t h = hash(canon, canon_len);
         unsigned n = 0;
-        for (size_t i = 0; i < rd->nas && !n; i++)
-                if (rd->as[i].hash == h && rd->as[i].entry == (size_t)(e - rd->entries))
+        /* an open-addressing table (n == 0: empty): a document may hold many
+         * thousands of values */
+        size_t ent = (size_t)(e - rd->entries);
+        uint64_t key = h ^ ((uint64_t)(ent + 1) * 0x9e3779b97f4a7c15ull);
+        size_t mask = rd->capas - 1, i = rd->capas ? (size_t)key & mask : 0;
+        while (rd->capas && rd->as[i].n) {
+                if (rd->as[i].hash == h && rd->as[i].entry == ent) {
                         n = rd->as[i].n;
+                        break;
+                }
+                i = (i + 1) & mask;
+        }
         bool fresh = !n;
         if (fresh) {
-                if (rd->nas == rd->capas) {
-                        size_t nc = rd->capas ? rd->capas * 2 : 16;
-                        struct assigned *na = reallocarray(rd->as, nc, sizeof(*na));
+                if ((rd->nas + 1) * 2 > rd->capas) {
+                        size_t nc = rd->capas ? rd->capas * 2 : 64;
+                        struct assigned *na = calloc(nc, sizeof(*na));
                         if (!na)
                                 return -ENOMEM;
+                        for (size_t k = 0; k < rd->capas; k++) {
+                                if (!rd->as[k].n)
+                                        continue;
+                                uint64_t kk = rd->as[k].hash ^ ((uint64_t)(rd->as[k].entry + 1) *
+                                                                0x9e3779b97f4a7c15ull);
+                                size_t j = (size_t)kk & (nc - 1);
+                                while (na[j].n)
+                                        j = (j + 1) & (nc - 1);
+                                na[j] = rd->as[k];
+                        }
+                        free(rd->as);
                         rd->as = na;
                         rd->capas = nc;
+                        mask = nc - 1;
+                        i = (size_t)key & mask;
+                        while (rd->as[i].n)
+                                i = (i + 1) & mask;
                 }
                 n = (unsigned)++e->distinct;
-                rd->as[rd->nas++] =
-                    (struct assigned){.entry = (size_t)(e - rd->entries), .hash = h, .n = n};
+                rd->as[i] = (struct assigned){.entry = ent, .hash = h, .n = n};
+                rd->nas++;
         }
         e->count++;
         if (numbered)
@@ -1278,7 +1302,9 @@ again:
                 free(rd.entries);
                 rd.entries = NULL;
                 rd.nentries = 0;
-                rd.nas = 0;
+                free(rd.as);
+                rd.as = NULL;
+                rd.nas = rd.capas = 0;
                 kind = K_EXTRACTED;
                 goto again;
         }
