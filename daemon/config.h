@@ -33,11 +33,11 @@ struct vg_route {
         char *deliver;
         char *policy;
         bool notice;
+        uint64_t settle_ms;
+        struct vg_strlist ignore;
         /* on_flagged = "redact": a flagged file is held and a redacted copy is
          * delivered (gate mode); "hold" (default): held only. */
         bool redact;
-        uint64_t settle_ms;
-        struct vg_strlist ignore;
         char *spool;
         char *forward;
         struct vg_strlist internal_domains;
