@@ -12,7 +12,7 @@ DEPS_BUILD := cmake make gcc pkg-config libmagic-dev libarchive-dev libpcre2-dev
               libseccomp-dev libcurl4-openssl-dev zlib1g-dev poppler-data
 DEPS_TEST  := libcmocka-dev python3 zip unzip p7zip-full util-linux zstd cpio gcab xorriso \
               time qpdf debootstrap systemd-container systemd dpkg-dev file groff-base \
-              mount
+              mount poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui
 DEPS_DEMO  := python3
 DEPS_BENCH := ripgrep clamav python3
 

@@ -525,6 +525,7 @@ static const char *const route_keys[] = {
     "deliver",
     "policy",
     "notice",
+    "on_flagged",
     "settle",
     "ignore",
     "spool",
@@ -678,6 +679,10 @@ static int parse_route(struct ctx *c, const config_setting_t *g, struct vg_route
                         if (config_setting_type(s) != CONFIG_TYPE_BOOL)
                                 return fail(c, s, "'%s' must be true or false", name);
                         r->notice = config_setting_get_bool(s);
+                } else if (strcmp(key, "on_flagged") == 0) {
+                        if (!v || (strcmp(v, "hold") != 0 && strcmp(v, "redact") != 0))
+                                return fail(c, s, "'%s' must be \"hold\" or \"redact\"", name);
+                        r->redact = strcmp(v, "redact") == 0;
                 } else if (strcmp(key, "settle") == 0) {
                         int t = config_setting_type(s);
                         double x = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s)

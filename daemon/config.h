@@ -36,6 +36,9 @@ struct vg_route {
         bool tell_sender_on_delete; /* mail routes: a deleted mail is announced to its sender */
         uint64_t settle_ms;
         struct vg_strlist ignore;
+        /* on_flagged = "redact": a flagged file is held and a redacted copy is
+         * delivered (gate mode); "hold" (default): held only. */
+        bool redact;
         char *spool;
         char *forward;
         struct vg_strlist internal_domains;

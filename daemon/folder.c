@@ -22,6 +22,7 @@
 #include "masker.h"
 #include "notice.h"
 #include "policy.h"
+#include "redact.h"
 #include "store.h"
 #include "worker.h"
 
@@ -64,6 +65,7 @@ struct job {
         int src_dir;   /* the folder the file was found in (for notices, in-place) */
         int stage_dir; /* staging/<id>/<parent> (gate mode) */
         int fd;
+        int copy_fd; /* on_flagged = "redact": the copy a worker writes */
         struct stat st;
         sd_event_source *retry;
         unsigned attempts;
@@ -75,6 +77,8 @@ static void job_free(struct job *j)
                 return;
         if (j->fd >= 0)
                 close(j->fd);
+        if (j->copy_fd >= 0)
+                close(j->copy_fd);
         if (j->src_dir >= 0)
                 close(j->src_dir);
         if (j->stage_dir >= 0)
@@ -397,6 +401,143 @@ static void retry_later(struct job *j)
         }
 }
 
+/* ---- on_flagged = "redact" ---------------------------------------------------- */
+
+/* Whether a held file gets a redacted copy: the route asks for it (or the policy
+ * said "redact"), it is a gate, and what the policy flags can be replaced
+ * (not a marking, not health data) in a file read whole. */
+static bool want_redact(struct vg_folder *f, const struct vg_report *r)
+{
+        if (!(f->cfg->redact || r->action == VG_ACTION_REDACT) || f->cfg->mode != VG_MODE_GATE ||
+            r->verdict != VG_VERDICT_FLAGGED || r->nunscannable > 0)
+                return false;
+        const struct vg_policy *pol = vg_config_policy(f->m->config, f->cfg->policy);
+        if (!pol)
+                pol = vg_config_policy(f->m->config, "default");
+        for (size_t i = 0; i < r->nfindings; i++) {
+                const struct vg_finding *fd = &r->findings[i];
+                const struct vg_policy_rule *rule = pol ? vg_policy_rule(pol, fd->detector) : NULL;
+                if (!rule || rule->ignore)
+                        continue;
+                uint64_t v = vg_policy_counts_distinct(fd->detector) ? fd->distinct : fd->count;
+                if (v >= rule->threshold && !vg_redactable(fd->detector))
+                        return false;
+        }
+        return true;
+}
+
+/* contrat.docx -> contrat.expurge.docx (a text copy: contrat.expurge.txt) */
+static char *expurge_name(const char *base, bool as_text)
+{
+        const char *dot = strrchr(base, '.');
+        size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+        const char *ext = as_text ? ".txt" : dot && dot != base ? dot : "";
+        char *out = NULL;
+        if (asprintf(&out, "%.*s.expurge%s", (int)stem, base, ext) < 0)
+                return NULL;
+        return out;
+}
+
+/* "fr_nir x2 [NIR-1] [NIR-2], iban x1 [IBAN-1]" for the item's events. */
+static char *replaced_summary(const char *replaced)
+{
+        json_t *in = replaced ? json_loads(replaced, 0, NULL) : NULL;
+        GString *g = g_string_new(NULL);
+        size_t i, k;
+        json_t *e, *smp;
+        json_array_foreach(in, i, e)
+        {
+                g_string_append_printf(g, "%s%s x%lld", i ? ", " : "",
+                                       json_string_value(json_object_get(e, "detector")),
+                                       (long long)json_integer_value(json_object_get(e, "count")));
+                json_array_foreach(json_object_get(e, "samples"), k, smp)
+                {
+                        const char *sv = json_string_value(smp);
+                        const char *arrow = sv ? strstr(sv, "-> ") : NULL;
+                        if (arrow)
+                                g_string_append_printf(g, " %s", arrow + 3);
+                }
+        }
+        json_decref(in);
+        return g_string_free(g, FALSE);
+}
+
+static void on_redacted(void *userdata, struct vg_report *copy, bool as_text, char *replaced,
+                        int err)
+{
+        struct job *j = userdata;
+        struct vg_folder *f = j->f;
+        struct vg_manager *m = f->m;
+        char *why = NULL, *final = NULL, *name = NULL, *summary = NULL;
+        if (err < 0 || !copy) {
+                why = strdup(err < 0 ? strerror(-err) : "no copy");
+                goto refused;
+        }
+        /* the copy is judged like any file: what the policy flags, nothing delivered */
+        const struct vg_policy *pol = vg_config_policy(m->config, f->cfg->policy);
+        if (!pol)
+                pol = vg_config_policy(m->config, "default");
+        if (!pol || vg_policy_apply(pol, copy) < 0 || copy->verdict != VG_VERDICT_CLEAN) {
+                why = copy->verdict == VG_VERDICT_FLAGGED ? vg_alert_detectors(copy)
+                                                          : strdup("unscannable");
+                goto refused;
+        }
+        name = expurge_name(j->base, as_text);
+        char *parent = parent_of(j->rel);
+        int dir = parent && name ? make_beneath(f->deliver_fd, parent, 0755) : -ENOMEM;
+        free(parent);
+        int e = dir < 0 ? dir : place(-1, NULL, j->copy_fd, dir, name, 0644, &final);
+        if (dir >= 0)
+                close(dir);
+        if (e < 0) {
+                why = strdup(strerror(-e));
+                goto refused;
+        }
+        summary = replaced_summary(replaced);
+        char *detail = NULL;
+        char *disp = display(f, final);
+        if (asprintf(&detail, "copy=%s replaced: %s", disp ? disp : "?", summary) < 0)
+                detail = NULL;
+        vg_store_event(m->store, j->id, "redacted", detail ? detail : "copy delivered");
+        vg_log(LOG_NOTICE, "event=redacted route=%s id=%s copy=\"%s\" replaced=\"%s\"", f->name,
+               j->id, disp ? disp : "?", summary);
+        free(detail);
+        free(disp);
+        if (f->cfg->notice)
+                vg_notice_append_redacted(j->src_dir, j->base, j->id, final, replaced, m->lang);
+        goto done;
+refused:
+        /* The original is held as it was: nothing more to undo. */
+        vg_log(LOG_WARNING, "event=redact-refused route=%s id=%s why=\"%s\"", f->name, j->id,
+               why ? why : "?");
+        vg_store_event(m->store, j->id, "redact-refused", why ? why : "?");
+done:
+        g_free(summary);
+        free(why);
+        free(final);
+        free(name);
+        free(replaced);
+        vg_report_free(copy);
+        job_free(j);
+}
+
+/* The original is in the store; a worker writes the copy to an unnamed file in
+ * staging (workers open no path), judged once it comes back. */
+static void start_redact(struct job *j)
+{
+        struct vg_folder *f = j->f;
+        j->copy_fd = openat(f->stage_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        int e = j->copy_fd < 0 ? -errno
+                               : vg_pool_submit_redact(f->m->pool, j->fd, j->copy_fd, j->base,
+                                                       f->m->lang == VG_LANG_EN, on_redacted, j);
+        if (e < 0) {
+                vg_log(LOG_WARNING, "event=redact-refused route=%s id=%s why=\"%s\"", f->name,
+                       j->id, strerror(-e));
+                vg_store_event(f->m->store, j->id, "redact-refused", strerror(-e));
+                job_free(j);
+        }
+}
+
 static void quarantine(struct job *j, struct vg_report *r, const char *detectors)
 {
         struct vg_folder *f = j->f;
@@ -451,7 +592,10 @@ static void quarantine(struct job *j, struct vg_report *r, const char *detectors
                 vg_notice_write(j->src_dir, j->base, j->id, r, m->lang, j->st.st_uid, j->st.st_gid);
         free(origin);
         free(name);
-        job_free(j);
+        if (want_redact(f, r))
+                start_redact(j);
+        else
+                job_free(j);
 }
 
 static void apply(struct job *j, struct vg_report *r)
@@ -601,7 +745,7 @@ static struct job *job_new(struct vg_folder *f, const char *rel)
         if (!j)
                 return NULL;
         j->f = f;
-        j->fd = j->src_dir = j->stage_dir = -1;
+        j->fd = j->copy_fd = j->src_dir = j->stage_dir = -1;
         j->rel = strdup(rel);
         if (!j->rel) {
                 free(j);

@@ -96,6 +96,7 @@ const char *vg_i18n_detector(enum vg_lang l, const char *id)
             {"password", "mot de passe", "password"},
             {"marking", "mention de confidentialité", "confidentiality marking"},
             {"health", "données de santé", "health data"},
+            {"person_name", "nom de personne", "person's name"},
         };
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
                 if (strcmp(names[i].id, id) == 0)

@@ -17,6 +17,11 @@ int vg_notice_write(int dir, const char *name, const char *id, const struct vg_r
 /* The text itself (caller frees), for tests and mail notices. */
 char *vg_notice_text(const char *display_name, const char *id, const struct vg_report *r,
                      enum vg_lang lang);
+/* Appends to that notice what a redacted copy delivered in its place replaced
+ * (template notice-redacted): `replaced` is the workers' JSON array (detector,
+ * count, samples "masked -> [PLACEHOLDER]"). Failures are logged, never fatal. */
+int vg_notice_append_redacted(int dir, const char *name, const char *id, const char *copy,
+                              const char *replaced, enum vg_lang lang);
 /* The templates and charter notices use from now on (the alert module sets
  * them at start and on reload; NULL templates: the built-in ones). The routes
  * call vg_notice_write() without the manager, hence this one setting. */

@@ -411,6 +411,7 @@ static const char *const files[VG_TPL_COUNT_][NLANG] = {
     [VG_TPL_DIGEST_MAIL] = {"digest-mail.fr.txt", "digest-mail.en.txt"},
     [VG_TPL_ALERT_CHAT] = {"alert-chat.fr.txt", "alert-chat.en.txt"},
     [VG_TPL_DIGEST_CHAT] = {"digest-chat.fr.txt", "digest-chat.en.txt"},
+    [VG_TPL_NOTICE_REDACTED] = {"notice-redacted.fr.txt", "notice-redacted.en.txt"},
 };
 
 struct vg_templates {

@@ -46,6 +46,7 @@ enum vg_template_kind {
         VG_TPL_DIGEST_MAIL, /* alerts grouped when they come too fast */
         VG_TPL_ALERT_CHAT,  /* one alert, short, for ntfy and Slack/Mattermost */
         VG_TPL_DIGEST_CHAT,
+        VG_TPL_NOTICE_REDACTED, /* added to the notice when a redacted copy went out */
         VG_TPL_COUNT_,
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl_client.h"
+#include "redact_cli.h"
 #include "scan_cli.h"
 
 struct verb {
@@ -27,6 +28,8 @@ static const struct verb verbs[] = {
      vg_ctl_test_alert},
     {"scan", "scan [-c CONFIG] [--json] [--policy NAME] PATH...",
      "scan files and folders once, without the daemon", vg_cli_scan},
+    {"redact", "redact [-c CONFIG] [--format text|same] [-o OUT] FILE",
+     "write a copy with personal data replaced by placeholders", vg_cli_redact},
 };
 
 static void usage(FILE *f)

@@ -21,20 +21,32 @@
 
 #include "buf.h"
 #include "masker.h"
+#include "redact.h"
 #include "report_json.h"
 
 /* Framing on the worker socket (a stream):
- *   request  = u32 job | u32 name length | name bytes, with the file's
- *              descriptor attached (SCM_RIGHTS) to the first byte;
- *   response = u32 job | u32 length | the report as JSON.
+ *   request  = u32 job | u32 name length | u32 kind | name bytes, with the
+ *              file's descriptor attached (SCM_RIGHTS) to the first byte, and
+ *              for a redaction the copy's descriptor after it;
+ *   response = u32 job | u32 length | the report as JSON (a redaction: an
+ *              object with the copy's report, "as_text" and "replaced").
  * Names travel as bytes: they need not be UTF-8. */
 #define NAME_MAX_BYTES 4096
 #define REPORT_MAX     (64u << 20)
 #define INIT_FAILS_MAX 5
 
+enum job_kind {
+        JOB_SCAN,
+        JOB_REDACT_FR,
+        JOB_REDACT_EN,
+};
+
 struct job {
         uint32_t id;
+        uint32_t kind;
         int fd;
+        int out; /* redaction: the copy, an unnamed file of the supervisor */
+        vg_pool_redact_fn rdone;
         char *name;
         vg_pool_done_fn done;
         void *userdata;
@@ -75,6 +87,8 @@ static void job_free(struct job *j)
                 return;
         if (j->fd >= 0)
                 close(j->fd);
+        if (j->out >= 0)
+                close(j->out);
         free(j->name);
         free(j);
 }
@@ -82,6 +96,11 @@ static void job_free(struct job *j)
 /* A report for a file the worker could not finish. */
 static void job_fail(struct vg_pool *p, struct job *j, enum vg_reason reason)
 {
+        if (j->kind != JOB_SCAN) {
+                /* no copy: the original stays held, as it is already */
+                j->rdone(j->userdata, NULL, false, NULL, -ECANCELED);
+                return;
+        }
         char *where = vg_masker_display(p->masker, j->name);
         struct vg_report *r = where ? vg_report_new(where) : NULL;
         int e = -ENOMEM;
@@ -155,11 +174,60 @@ static bool sha256_fd(int fd, char out[65])
         return ok;
 }
 
+static int reply(int sock, uint32_t id, const char *json)
+{
+        uint32_t out[2] = {id, (uint32_t)strlen(json)};
+        int e = write_full(sock, out, sizeof(out));
+        return e ? e : write_full(sock, json, out[1]);
+}
+
+/* A redaction: the copy written to `out`, scanned again; the supervisor judges
+ * it with the route's policy. No policy here: the worker only does the work. */
+static int serve_redact(int sock, struct vg_engine *eng, uint32_t id, int fd, int out,
+                        const char *name, bool english)
+{
+        struct vg_redact_opts o = {.format = VG_REDACT_SAME, .english = english};
+        struct vg_redact_result *res = NULL;
+        json_t *doc = json_object(), *replaced = json_array();
+        char *copy = NULL, *text = NULL;
+        if (vg_redact_fd(eng, NULL, fd, name, &o, out, &res) == 0 && res->copy &&
+            res->status == VG_REDACT_DONE)
+                copy = vg_report_to_json_line(res->copy);
+        json_t *cj = copy ? json_loads(copy, 0, NULL) : NULL;
+        for (size_t i = 0; res && replaced && i < res->nentries; i++) {
+                const struct vg_redact_entry *en = &res->entries[i];
+                json_t *samples = json_array();
+                for (size_t k = 0; samples && k < en->nsamples; k++)
+                        json_array_append_new(samples, json_string(en->samples[k]));
+                json_array_append_new(
+                    replaced, json_pack("{s:s, s:s, s:I, s:I, s:o*}", "detector", en->detector,
+                                        "label", en->label, "count", (json_int_t)en->count,
+                                        "distinct", (json_int_t)en->distinct, "samples", samples));
+        }
+        if (doc && replaced) {
+                json_object_set_new(doc, "as_text", json_boolean(res && res->as_text));
+                json_object_set(doc, "replaced", replaced);
+                json_object_set_new(doc, "copy", cj ? cj : json_null());
+                cj = NULL;
+                text = json_dumps(doc, JSON_COMPACT);
+        }
+        json_decref(cj);
+        json_decref(doc);
+        json_decref(replaced);
+        free(copy);
+        vg_redact_result_free(res);
+        if (!text)
+                return -ENOMEM;
+        int e = reply(sock, id, text);
+        free(text);
+        return e;
+}
+
 static int serve(int sock, struct vg_engine *eng)
 {
         for (;;) {
-                uint32_t hdr[2];
-                char cbuf[CMSG_SPACE(sizeof(int))];
+                uint32_t hdr[3];
+                char cbuf[CMSG_SPACE(2 * sizeof(int))];
                 struct iovec iov = {hdr, sizeof(hdr)};
                 struct msghdr mh = {.msg_iov = &iov,
                                     .msg_iovlen = 1,
@@ -173,22 +241,41 @@ static int serve(int sock, struct vg_engine *eng)
                         return 0; /* the supervisor closed: done */
                 if (r != (ssize_t)sizeof(hdr))
                         return -EPROTO;
-                int fd = -1;
+                int fds[2] = {-1, -1};
                 for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
                         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
                             c->cmsg_len == CMSG_LEN(sizeof(int)))
-                                memcpy(&fd, CMSG_DATA(c), sizeof(int));
-                if (fd < 0 || hdr[1] == 0 || hdr[1] > NAME_MAX_BYTES) {
+                                memcpy(fds, CMSG_DATA(c), sizeof(int));
+                        else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+                                 c->cmsg_len == CMSG_LEN(2 * sizeof(int)))
+                                memcpy(fds, CMSG_DATA(c), 2 * sizeof(int));
+                int fd = fds[0];
+                bool redact = hdr[2] == JOB_REDACT_FR || hdr[2] == JOB_REDACT_EN;
+                if (fd < 0 || hdr[1] == 0 || hdr[1] > NAME_MAX_BYTES || hdr[2] > JOB_REDACT_EN ||
+                    redact != (fds[1] >= 0)) {
                         if (fd >= 0)
                                 close(fd);
+                        if (fds[1] >= 0)
+                                close(fds[1]);
                         return -EPROTO;
                 }
                 char name[NAME_MAX_BYTES + 1];
                 if (read_full(sock, name, hdr[1]) < 0) {
                         close(fd);
+                        if (fds[1] >= 0)
+                                close(fds[1]);
                         return -EPROTO;
                 }
                 name[hdr[1]] = '\0';
+                if (redact) {
+                        int e = serve_redact(sock, eng, hdr[0], fd, fds[1], name,
+                                             hdr[2] == JOB_REDACT_EN);
+                        close(fd);
+                        close(fds[1]);
+                        if (e < 0)
+                                return e;
+                        continue;
+                }
                 struct vg_report *rep = NULL;
                 int e = vg_scan_fd(eng, fd, name, &rep);
                 if (e == 0 && !sha256_fd(fd, rep->sha256))
@@ -511,7 +598,19 @@ static void finish_job(struct worker *w, const char *json, size_t len)
         json_error_t jerr;
         json_t *doc = json_loadb(json, len, 0, &jerr);
         struct vg_report *r = NULL;
-        if (!doc || vg_report_from_json(doc, &r) < 0) {
+        if (doc && j->kind != JOB_SCAN && json_is_object(doc)) {
+                json_t *copy = json_object_get(doc, "copy");
+                json_t *replaced = json_object_get(doc, "replaced");
+                char *summary = replaced ? json_dumps(replaced, JSON_COMPACT) : NULL;
+                if (json_is_object(copy) && vg_report_from_json(copy, &r) < 0)
+                        r = NULL;
+                j->rdone(j->userdata, r, json_is_true(json_object_get(doc, "as_text")), summary,
+                         r || !json_is_object(copy) ? 0 : -EBADMSG);
+                json_decref(doc);
+                job_free(j);
+                return;
+        }
+        if (!doc || j->kind != JOB_SCAN || vg_report_from_json(doc, &r) < 0) {
                 /* A worker that answers nonsense is not trusted again. */
                 json_decref(doc);
                 job_fail(p, j, VG_REASON_WORKER_CRASH);
@@ -608,17 +707,21 @@ static int spawn(struct vg_pool *p, struct worker *w)
 static int send_job(struct worker *w, struct job *j)
 {
         size_t nlen = strlen(j->name);
-        uint32_t hdr[2] = {j->id, (uint32_t)nlen};
-        char cbuf[CMSG_SPACE(sizeof(int))];
+        uint32_t hdr[3] = {j->id, (uint32_t)nlen, j->kind};
+        int nfd = j->kind == JOB_SCAN ? 1 : 2;
+        int fds[2] = {j->fd, j->out};
+        char cbuf[CMSG_SPACE(2 * sizeof(int))];
         memset(cbuf, 0, sizeof(cbuf));
         struct iovec iov[2] = {{hdr, sizeof(hdr)}, {j->name, nlen}};
-        struct msghdr mh = {
-            .msg_iov = iov, .msg_iovlen = 2, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+        struct msghdr mh = {.msg_iov = iov,
+                            .msg_iovlen = 2,
+                            .msg_control = cbuf,
+                            .msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int))};
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &j->fd, sizeof(int));
+        c->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, (size_t)nfd * sizeof(int));
         /* A few KiB into an empty socket buffer: never partial in practice; a
          * short send is treated as a dead worker. */
         ssize_t r;
@@ -718,23 +821,28 @@ void vg_pool_free(struct vg_pool *p)
         free(p);
 }
 
-int vg_pool_submit(struct vg_pool *p, int fd, const char *name, vg_pool_done_fn done,
-                   void *userdata)
+static int submit(struct vg_pool *p, int fd, int out, uint32_t kind, const char *name,
+                  vg_pool_done_fn done, vg_pool_redact_fn rdone, void *userdata)
 {
         if (!name || !*name || strlen(name) > NAME_MAX_BYTES)
                 return -EINVAL;
         struct job *j = calloc(1, sizeof(*j));
         if (!j)
                 return -ENOMEM;
+        j->out = -1;
         j->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (out >= 0)
+                j->out = fcntl(out, F_DUPFD_CLOEXEC, 3);
         j->name = strdup(name);
-        if (j->fd < 0 || !j->name) {
-                int e = j->fd < 0 ? -errno : -ENOMEM;
+        if (j->fd < 0 || (out >= 0 && j->out < 0) || !j->name) {
+                int e = j->fd < 0 || (out >= 0 && j->out < 0) ? -errno : -ENOMEM;
                 job_free(j);
                 return e;
         }
         j->id = ++p->next_id;
+        j->kind = kind;
         j->done = done;
+        j->rdone = rdone;
         j->userdata = userdata;
         if (p->tail)
                 p->tail->next = j;
@@ -744,6 +852,19 @@ int vg_pool_submit(struct vg_pool *p, int fd, const char *name, vg_pool_done_fn 
         p->queued++;
         dispatch(p);
         return 0;
+}
+
+int vg_pool_submit(struct vg_pool *p, int fd, const char *name, vg_pool_done_fn done,
+                   void *userdata)
+{
+        return submit(p, fd, -1, JOB_SCAN, name, done, NULL, userdata);
+}
+
+int vg_pool_submit_redact(struct vg_pool *p, int fd, int out, const char *name, bool english,
+                          vg_pool_redact_fn done, void *userdata)
+{
+        return submit(p, fd, out, english ? JOB_REDACT_EN : JOB_REDACT_FR, name, NULL, done,
+                      userdata);
 }
 
 size_t vg_pool_pending(const struct vg_pool *p)

@@ -32,6 +32,15 @@ typedef void (*vg_pool_done_fn)(void *userdata, struct vg_report *report, int er
 int vg_pool_new(sd_event *ev, const struct vg_pool_config *cfg, struct vg_pool **ret);
 /* Stops the workers (SIGKILL) and fails the jobs in flight with worker-crash. */
 void vg_pool_free(struct vg_pool *p);
+/* A redaction job (route mode on_flagged = "redact"): the worker redacts fd into
+ * out (an unnamed file the supervisor made, since workers open no path) and
+ * scans the copy. done gets the copy's report (NULL: no copy could be made),
+ * whether the copy is text, and what was replaced as a JSON array (masked
+ * values only; caller frees), or err < 0. The supervisor judges the copy. */
+typedef void (*vg_pool_redact_fn)(void *userdata, struct vg_report *copy, bool as_text,
+                                  char *replaced, int err);
+int vg_pool_submit_redact(struct vg_pool *p, int fd, int out, const char *name, bool english,
+                          vg_pool_redact_fn done, void *userdata);
 /* Queues a scan of fd (the pool dups it; the caller keeps its own). */
 int vg_pool_submit(struct vg_pool *p, int fd, const char *name, vg_pool_done_fn done,
                    void *userdata);

@@ -406,7 +406,9 @@ static int make_custom(struct vg_rules *r)
         return 0;
 }
 
-int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret)
+/* extra: a family compiled for this set only (the names redaction looks for). */
+static int rules_new(const struct vg_custom *custom, const struct vg_detector *extra,
+                     struct vg_rules **ret)
 {
         struct vg_rules *r = calloc(1, sizeof(*r));
         if (!r)
@@ -419,6 +421,8 @@ int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret)
         for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++)
                 for (const struct vg_detector *d = families[f]; d->id; d++)
                         total++;
+        for (const struct vg_detector *d = extra; d && d->id; d++)
+                total++;
         e = -ENOMEM;
         r->rules = calloc(total, sizeof(*r->rules));
         r->md = pcre2_match_data_create(16, NULL);
@@ -434,6 +438,9 @@ int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret)
                 for (const struct vg_detector *d = families[f]; d->id; d++)
                         if ((e = add_rule(r, d, NULL)) < 0)
                                 goto fail;
+        for (const struct vg_detector *d = extra; d && d->id; d++)
+                if ((e = add_rule(r, d, NULL)) < 0)
+                        goto fail;
         for (size_t i = 0; i < r->custom->nrules; i++) {
                 const struct vg_detector *d = &r->custom_dets[i];
                 /* Generated dictionary patterns may be long; the admin's own
@@ -462,6 +469,16 @@ fail:
         pcre2_compile_context_free(cc);
         vg_rules_free(r);
         return e;
+}
+
+int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret)
+{
+        return rules_new(custom, NULL, ret);
+}
+
+int vg_rules_new_redaction(const struct vg_custom *custom, struct vg_rules **ret)
+{
+        return rules_new(custom, vg_detectors_person, ret);
 }
 
 bool vg_detector_builtin(const char *id)
@@ -1114,4 +1131,60 @@ done:
         vg_buf_free(&out);
         free(sp.v);
         return ret;
+}
+
+/* ---- Redaction: every validated hit with its place ---- */
+
+struct find_ctx {
+        struct vg_rules *rules;
+        const uint32_t *map; /* folded -> raw offsets, or NULL */
+        size_t map_len;
+        size_t raw_len;
+        vg_found_fn fn;
+        void *ctx;
+};
+
+static int find_hit(void *ctx, size_t rule, size_t start, const struct vg_hit *hit)
+{
+        struct find_ctx *fc = ctx;
+        if (hit->weight < 0)
+                return 0;
+        size_t end = start + hit->used;
+        if (fc->map) {
+                size_t rs = fc->map[start];
+                end = end < fc->map_len ? fc->map[end] : fc->raw_len;
+                start = rs;
+        }
+        const struct vg_found f = {
+            .id = fc->rules->rules[rule].det->id,
+            .start = start,
+            .end = end,
+            .canon = hit->canon,
+            .canon_len = hit->canon_len,
+            .masked = hit->masked,
+        };
+        return fc->fn(fc->ctx, &f);
+}
+
+int vg_rules_find(struct vg_rules *r, const char *buf, size_t len, vg_found_fn fn, void *ctx)
+{
+        const struct subject plain = {.buf = buf, .len = len, .raw = buf, .raw_len = len};
+        struct find_ctx fc = {.rules = r, .raw_len = len, .fn = fn, .ctx = ctx};
+        size_t flen = 0;
+        if (r->any_folded) {
+                int e = fold_chunk(r, buf, len, &flen);
+                if (e < 0)
+                        return e;
+        }
+        const struct subject folded = {
+            .buf = r->fold, .len = flen, .raw = buf, .raw_len = len, .map = r->fold_map};
+        for (size_t i = 0; i < r->n; i++) {
+                bool f = r->rules[i].det->folded;
+                fc.map = f ? r->fold_map : NULL;
+                fc.map_len = flen;
+                int e = run_rule(r, i, f ? &folded : &plain, 0, f ? flen : len, find_hit, &fc);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
 }

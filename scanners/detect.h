@@ -133,6 +133,9 @@ extern const struct vg_detector vg_detectors_contact[];
 extern const struct vg_detector vg_detectors_secret[];
 extern const struct vg_detector vg_detectors_marking[];
 extern const struct vg_detector vg_detectors_health[];
+/* Names of people (detect_person.c): for redaction only (vg_rules_new_redaction):
+ * a name alone is no reason to hold a file, and scan reports stay as they were. */
+extern const struct vg_detector vg_detectors_person[];
 
 /* Custom rules and dictionaries from the configuration (rules.d files). The
  * engine copies what it needs: the caller keeps ownership. */
@@ -203,6 +206,8 @@ bool vg_detector_builtin(const char *id);
 struct vg_rules;
 
 int vg_rules_new(const struct vg_custom *custom, struct vg_rules **ret);
+/* The same, plus the detectors redaction alone uses (person_name). */
+int vg_rules_new_redaction(const struct vg_custom *custom, struct vg_rules **ret);
 void vg_rules_free(struct vg_rules *r);
 size_t vg_rules_count(const struct vg_rules *r);
 const char *vg_rules_id(const struct vg_rules *r, size_t i);
@@ -228,3 +233,17 @@ uint64_t vg_detect_count(const struct vg_detect *d, const char *id);
 /* Returns a copy of s[0,n) where every validated identifier is replaced by its
  * masked form (for names shown in logs and alerts), or NULL on ENOMEM. */
 char *vg_rules_mask_string(struct vg_rules *rules, const char *s, size_t n);
+
+/* Redaction (redact.c): every validated hit of every rule over buf[0,len), whole
+ * (no chunks: the caller bounds len), with where it lies in buf. canon and masked
+ * are valid during the call only. Hits may overlap; fn sorts them out. */
+struct vg_found {
+        const char *id;
+        size_t start;
+        size_t end;
+        const char *canon;
+        size_t canon_len;
+        const char *masked;
+};
+typedef int (*vg_found_fn)(void *ctx, const struct vg_found *f);
+int vg_rules_find(struct vg_rules *rules, const char *buf, size_t len, vg_found_fn fn, void *ctx);

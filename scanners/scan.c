@@ -184,7 +184,10 @@ static int ensure_text(struct vg_layer *l)
 {
         if (l->text)
                 return 0;
-        return vg_text_new(l->det, TEXT_CHUNK, &l->text);
+        int e = vg_text_new(l->det, TEXT_CHUNK, &l->text);
+        if (e >= 0)
+                vg_text_set_tap(l->text, l->scan->tap);
+        return e;
 }
 
 int vg_layer_text(struct vg_layer *l, const char *utf8, size_t n)
@@ -336,7 +339,8 @@ int vg_layer_child_unscannable(struct vg_layer *l, const char *name, enum vg_rea
         return e;
 }
 
-int vg_scan_fd(struct vg_engine *eng, int fd, const char *name, struct vg_report **ret)
+static int scan_fd(struct vg_engine *eng, int fd, const char *name, struct vg_buf *tap,
+                   struct vg_report **ret)
 {
         struct vg_report *r = vg_report_new(name);
         char *where = vg_engine_display_name(eng, name);
@@ -366,7 +370,8 @@ int vg_scan_fd(struct vg_engine *eng, int fd, const char *name, struct vg_report
         if (!in)
                 goto fail;
         vg_input_init_fd(in, fd);
-        struct vg_scan s = {.engine = eng, .report = r, .input_size = (uint64_t)st.st_size};
+        struct vg_scan s = {
+            .engine = eng, .report = r, .input_size = (uint64_t)st.st_size, .tap = tap};
         clock_gettime(CLOCK_MONOTONIC, &s.deadline);
         s.deadline.tv_sec += (time_t)eng->cfg.limits.max_scan_time;
         e = layer_run(&s, NULL, where, name, in);
@@ -385,4 +390,15 @@ fail:
         free(where);
         vg_report_free(r);
         return e;
+}
+
+int vg_scan_fd(struct vg_engine *eng, int fd, const char *name, struct vg_report **ret)
+{
+        return scan_fd(eng, fd, name, NULL, ret);
+}
+
+int vg_scan_fd_text(struct vg_engine *eng, int fd, const char *name, struct vg_buf *text,
+                    struct vg_report **ret)
+{
+        return scan_fd(eng, fd, name, text, ret);
 }

@@ -57,6 +57,13 @@ int vg_scan_fd(struct vg_engine *e, int fd, const char *name, struct vg_report *
 /* Nanoseconds spent in each stage by every scan of this engine so far (zeros
  * unless cfg.stage_times). */
 void vg_engine_stage_times(const struct vg_engine *e, uint64_t ns[VG_STAGE_COUNT]);
+/* The same scan, keeping a copy of the text it read (every layer's, in order,
+ * breaks as line ends) in `text`, whose ceiling bounds it: for redaction of
+ * formats that cannot be rewritten in place. Past the ceiling the scan fails
+ * with -ENOBUFS. */
+struct vg_buf;
+int vg_scan_fd_text(struct vg_engine *e, int fd, const char *name, struct vg_buf *text,
+                    struct vg_report **ret);
 
 /* A name made fit to show: identifiers inside it masked, invalid UTF-8, control
  * characters and backslashes written as \xNN. Caller frees; NULL on ENOMEM. */

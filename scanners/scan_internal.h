@@ -36,6 +36,8 @@ struct vg_scan {
         /* A scan-wide limit was hit: every layer unwinds, the deepest one records it. */
         enum vg_reason abort_reason;
         bool abort_recorded;
+        /* Redaction: a copy of every piece of text pushed, in order, or NULL. */
+        struct vg_buf *tap;
 };
 
 struct vg_layer {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "detect.h"
 
 /* Each chunk after the first starts with the last OVERLAP bytes of the previous
@@ -29,6 +30,7 @@ struct vg_text {
         size_t npend;
         unsigned long long total;
         unsigned long long detect_ns;
+        struct vg_buf *tap; /* redaction: a copy of the text as pushed */
 };
 
 int vg_text_new(struct vg_detect *det, size_t chunk, struct vg_text **ret)
@@ -100,7 +102,7 @@ static int put(struct vg_text *t, const char *s, size_t n)
 
 /* Length of the UTF-8 sequence started by lead byte c (1 for invalid bytes, which
  * pass through as themselves). */
-static size_t seq_len(unsigned char c)
+size_t vg_utf8_seq_len(unsigned char c)
 {
         if (c < 0xc2)
                 return 1;
@@ -118,7 +120,7 @@ static size_t seq_len(unsigned char c)
  * fold to ASCII, and invisible characters (soft hyphen, zero-width space and
  * joiners, BOM) are dropped, so none of them can split or hide an identifier.
  * Returns the replacement (possibly empty) or NULL to keep the sequence. */
-static const char *fold(const unsigned char *s, size_t n, char tmp[2])
+const char *vg_text_fold_seq(const unsigned char *s, size_t n, char tmp[2])
 {
         if (n == 2 && s[0] == 0xc2) {
                 if (s[1] == 0xa0)
@@ -157,10 +159,15 @@ static const char *fold(const unsigned char *s, size_t n, char tmp[2])
 static int put_seq(struct vg_text *t, const unsigned char *s, size_t n)
 {
         char tmp[2];
-        const char *rep = fold(s, n, tmp);
+        const char *rep = vg_text_fold_seq(s, n, tmp);
         if (rep)
                 return put(t, rep, strlen(rep));
         return put(t, (const char *)s, n);
+}
+
+void vg_text_set_tap(struct vg_text *t, struct vg_buf *tap)
+{
+        t->tap = tap;
 }
 
 int vg_text_push(struct vg_text *t, const char *str, size_t n)
@@ -168,9 +175,11 @@ int vg_text_push(struct vg_text *t, const char *str, size_t n)
         const unsigned char *s = (const unsigned char *)str;
         size_t i = 0;
         int e;
+        if (t->tap && (e = vg_buf_append(t->tap, str, n)) < 0)
+                return e;
         /* Complete a sequence left open by the previous push. */
         while (t->npend > 0 && i < n) {
-                size_t want = seq_len(t->pend[0]);
+                size_t want = vg_utf8_seq_len(t->pend[0]);
                 if ((s[i] & 0xc0) != 0x80) {
                         /* broken sequence: pass the bytes through as they are */
                         e = put(t, (const char *)t->pend, t->npend);
@@ -193,7 +202,7 @@ int vg_text_push(struct vg_text *t, const char *str, size_t n)
                         i++;
                         continue;
                 }
-                size_t want = seq_len(s[i]);
+                size_t want = vg_utf8_seq_len(s[i]);
                 if (want == 1) {
                         i++;
                         continue;
@@ -207,7 +216,7 @@ int vg_text_push(struct vg_text *t, const char *str, size_t n)
                         return 0;
                 }
                 char tmp[2];
-                const char *rep = fold(s + i, want, tmp);
+                const char *rep = vg_text_fold_seq(s + i, want, tmp);
                 if (rep) {
                         if ((e = put(t, (const char *)s + run, i - run)) < 0 ||
                             (e = put(t, rep, strlen(rep))) < 0)
@@ -221,8 +230,12 @@ int vg_text_push(struct vg_text *t, const char *str, size_t n)
 
 int vg_text_break(struct vg_text *t)
 {
-        if (t->len == 0 || t->buf[t->len - 1] == '\n')
+        if (t->len == 0 || t->buf[t->len - 1] == '\n') {
+                /* the copy breaks too: another layer's text may have come between */
+                if (t->tap && t->tap->len && t->tap->data[t->tap->len - 1] != '\n')
+                        return vg_buf_appendc(t->tap, '\n');
                 return 0;
+        }
         return vg_text_push(t, "\n", 1);
 }
 

@@ -16,9 +16,20 @@ int vg_text_push(struct vg_text *t, const char *s, size_t n);
 /* Separates two pieces of text (paragraphs, cells, names): never joined into one
  * identifier. */
 int vg_text_break(struct vg_text *t);
+/* Redaction: every byte pushed is also appended to tap (NULL: none); past the
+ * tap's ceiling, pushes fail with -ENOBUFS. */
+struct vg_buf;
+void vg_text_set_tap(struct vg_text *t, struct vg_buf *tap);
 /* Scans what is left. */
 int vg_text_end(struct vg_text *t);
 /* Nanoseconds spent in the detectors so far (the benchmark's detect stage). */
 unsigned long long vg_text_detect_ns(const struct vg_text *t);
 /* Bytes of normalised text seen so far. */
 unsigned long long vg_text_bytes(const struct vg_text *t);
+
+/* What the sink does to one UTF-8 sequence s[0,n) (n from vg_utf8_seq_len()):
+ * the replacement (possibly empty) or NULL to keep it. Exposed so that redaction
+ * sees the text exactly as the detectors do, and can map it back. */
+const char *vg_text_fold_seq(const unsigned char *s, size_t n, char tmp[2]);
+/* Length of the UTF-8 sequence led by c (1 for an invalid byte). */
+size_t vg_utf8_seq_len(unsigned char c);
