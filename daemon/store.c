@@ -241,15 +241,25 @@ const char *vg_store_dir(const struct vg_store *s)
         return s->dir;
 }
 
+/* Copies in to out at the same offsets, keeping holes as holes: a sparse file
+ * held as limit:size (10 GB of nothing) must not fill the store with zeros. */
 static int copy_fd(int in, int out)
 {
         enum { BLK = 256 * 1024 };
+        struct stat st;
+        if (fstat(in, &st) < 0)
+                return -errno;
         char *buf = malloc(BLK);
         if (!buf)
                 return -ENOMEM;
         off_t off = 0;
         int e = 0;
         for (;;) {
+                off_t data = lseek(in, off, SEEK_DATA);
+                if (data < 0 && errno == ENXIO)
+                        break; /* only a hole (or nothing) is left */
+                if (data > off)
+                        off = data;
                 ssize_t r = pread(in, buf, BLK, off);
                 if (r < 0 && errno == EINTR)
                         continue;
@@ -259,9 +269,8 @@ static int copy_fd(int in, int out)
                 }
                 if (r == 0)
                         break;
-                off += r;
                 for (ssize_t w = 0; w < r;) {
-                        ssize_t k = write(out, buf + w, (size_t)(r - w));
+                        ssize_t k = pwrite(out, buf + w, (size_t)(r - w), off + w);
                         if (k < 0 && errno == EINTR)
                                 continue;
                         if (k < 0) {
@@ -270,7 +279,12 @@ static int copy_fd(int in, int out)
                         }
                         w += k;
                 }
+                off += r;
         }
+        if (off < st.st_size)
+                off = st.st_size;
+        if (e == 0 && ftruncate(out, off) < 0)
+                e = -errno;
 out:
         free(buf);
         return e;
