@@ -102,9 +102,11 @@ static int open_beneath(int root, const char *rel)
         long fd = syscall(SYS_openat2, root, rel, &how, sizeof(how));
         if (fd >= 0)
                 return (int)fd;
-        if (errno != ENOSYS)
+        /* Older kernels, and paths longer than PATH_MAX (which a folder tree may
+         * hold, and openat2 refuses whole): one component at a time, none of them
+         * a link. */
+        if (errno != ENOSYS && errno != ENAMETOOLONG)
                 return -errno;
-        /* Older kernels: one component at a time, none of them a link. */
         char *copy = strdup(rel), *save = NULL;
         if (!copy)
                 return -ENOMEM;
