@@ -92,8 +92,13 @@ static void job_free(struct job *j)
 /* Opens a folder below `root` without following any link on the way. */
 static int open_beneath(int root, const char *rel)
 {
-        if (!rel || !*rel)
-                return fcntl(root, F_DUPFD_CLOEXEC, 3);
+        /* A new open, not a dup: a dup shares the file offset, so once a walk had
+         * read the root folder to its end, every later rescan (after an inotify
+         * overflow) saw it empty and missed every file already there. */
+        if (!rel || !*rel) {
+                int fd = openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                return fd >= 0 ? fd : -errno;
+        }
         struct open_how how = {
             .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
             .resolve =
