@@ -31,6 +31,11 @@
 #define NOTICE_SUFFIX ".vigie-"
 #define WALK_DEPTH    64
 #define RETRY_USEC    (60ull * 1000000)
+/* Files claimed and waiting for a worker, per route. Each holds three
+ * descriptors: without a bound, a burst of thousands of settled files (a rescan
+ * after an inotify overflow) ran out of descriptors and the files past the limit
+ * were silently left undecided. The others wait in `ready`, in order. */
+#define MAX_JOBS 128
 
 struct job;
 
@@ -48,6 +53,9 @@ struct vg_folder {
         GHashTable *settle;  /* relative path -> struct settle */
         GHashTable *alerted; /* "dev:ino" of special files already reported */
         size_t jobs;
+        GQueue *ready;          /* settled files waiting for a job slot (keys of ready_set) */
+        GHashTable *ready_set;  /* the same paths, owned here, for dropping repeats */
+        sd_event_source *drain; /* runs the ready queue once a slot is free */
 };
 
 struct settle {
@@ -83,8 +91,15 @@ static void job_free(struct job *j)
         struct vg_folder *f = j->f;
         free(j->rel);
         free(j);
-        if (f && --f->jobs == 0 && f->retired)
-                vg_folder_free(f);
+        if (!f)
+                return;
+        f->jobs--;
+        if (f->retired) {
+                if (f->jobs == 0)
+                        vg_folder_free(f);
+        } else if (f->drain && !g_queue_is_empty(f->ready)) {
+                sd_event_source_set_enabled(f->drain, SD_EVENT_ONESHOT);
+        }
 }
 
 /* ---- safe path handling --------------------------------------------------- */
@@ -686,6 +701,19 @@ static void settle_free(gpointer p)
         free(s);
 }
 
+static int on_drain(sd_event_source *src, void *userdata)
+{
+        (void)src;
+        struct vg_folder *f = userdata;
+        char *rel;
+        while (f->jobs < MAX_JOBS && (rel = g_queue_pop_head(f->ready))) {
+                g_hash_table_steal(f->ready_set, rel);
+                process(f, rel);
+                free(rel);
+        }
+        return 0;
+}
+
 static int on_settled(sd_event_source *src, uint64_t usec, void *userdata)
 {
         (void)src;
@@ -694,8 +722,18 @@ static int on_settled(sd_event_source *src, uint64_t usec, void *userdata)
         struct vg_folder *f = s->f;
         char *rel = strdup(s->rel);
         g_hash_table_remove(f->settle, s->rel); /* frees s */
-        if (rel)
-                process(f, rel);
+        if (!rel)
+                return 0;
+        if (f->jobs >= MAX_JOBS || !g_queue_is_empty(f->ready)) {
+                if (g_hash_table_contains(f->ready_set, rel)) {
+                        free(rel);
+                } else {
+                        g_hash_table_add(f->ready_set, rel);
+                        g_queue_push_tail(f->ready, rel);
+                }
+                return 0;
+        }
+        process(f, rel);
         free(rel);
         return 0;
 }
@@ -943,6 +981,8 @@ int vg_folder_new(struct vg_manager *m, const struct vg_route *cfg, struct vg_fo
         f->dirs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
         f->settle = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, settle_free);
         f->alerted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        f->ready = g_queue_new();
+        f->ready_set = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
         int e = f->name && f->cfg ? 0 : -ENOMEM;
         if (!e)
                 e = open_root(cfg->watch, false, &f->watch_fd);
@@ -983,6 +1023,9 @@ int vg_folder_new(struct vg_manager *m, const struct vg_route *cfg, struct vg_fo
         }
         if ((e = sd_event_add_io(m->event, &f->ino_src, f->ino_fd, EPOLLIN, on_inotify, f)) < 0)
                 goto fail;
+        if ((e = sd_event_add_defer(m->event, &f->drain, on_drain, f)) < 0 ||
+            (e = sd_event_source_set_enabled(f->drain, SD_EVENT_OFF)) < 0)
+                goto fail;
         if (f->stage_fd >= 0)
                 recover_staging(f);
         if ((e = vg_folder_rescan(f)) < 0)
@@ -999,10 +1042,15 @@ void vg_folder_free(struct vg_folder *f)
         if (!f)
                 return;
         sd_event_source_disable_unref(f->ino_src);
+        sd_event_source_disable_unref(f->drain);
         if (f->ino_fd >= 0)
                 close(f->ino_fd);
         if (f->settle)
                 g_hash_table_destroy(f->settle);
+        if (f->ready)
+                g_queue_free(f->ready);
+        if (f->ready_set)
+                g_hash_table_destroy(f->ready_set);
         if (f->dirs)
                 g_hash_table_destroy(f->dirs);
         if (f->alerted)
@@ -1028,6 +1076,9 @@ void vg_folder_retire(struct vg_folder *f)
                 close(f->ino_fd);
         f->ino_fd = -1;
         g_hash_table_remove_all(f->settle);
+        f->drain = sd_event_source_disable_unref(f->drain);
+        g_queue_clear(f->ready);
+        g_hash_table_remove_all(f->ready_set);
         f->retired = true;
         if (f->jobs == 0)
                 vg_folder_free(f);
@@ -1058,7 +1109,7 @@ const char *vg_folder_name(const struct vg_folder *f)
 
 size_t vg_folder_pending(const struct vg_folder *f)
 {
-        return g_hash_table_size(f->settle) + f->jobs;
+        return g_hash_table_size(f->settle) + f->jobs + g_queue_get_length(f->ready);
 }
 
 /* `to` must be the route's own destination folder or a folder below it. */
