@@ -36,6 +36,24 @@ void vg_crashpoint(const char *name)
 #endif
 }
 
+bool vg_fault(const char *call)
+{
+#ifdef VIGIE_CRASHPOINTS
+        const char *p = getenv("VIGIE_FAULT");
+        size_t n = strlen(call);
+        while (p && *p) {
+                const char *end = strchr(p, ',');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                if (len == n && memcmp(p, call, n) == 0)
+                        return true;
+                p = end ? end + 1 : NULL;
+        }
+#else
+        (void)call;
+#endif
+        return false;
+}
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS items ("
     " id TEXT PRIMARY KEY, created INTEGER NOT NULL, updated INTEGER NOT NULL,"
@@ -425,18 +443,20 @@ int vg_store_put(struct vg_store *s, const struct vg_item *it, int fd)
             openat(s->blob_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (out < 0)
                 return -errno;
-        int e = copy_fd(fd, out);
+        int e = vg_fault("write@store-blob") ? -EIO : copy_fd(fd, out);
         vg_crashpoint("store-after-write");
         /* An fsync error is final: the page cache may have dropped the data, so the
          * item is abandoned (the source is kept) rather than retried. */
-        if (e == 0 && fsync(out) < 0)
+        if (e == 0 && vg_fault("fsync@store-blob"))
+                e = -EIO;
+        else if (e == 0 && fsync(out) < 0)
                 e = -errno;
         if (close(out) < 0 && e == 0)
                 e = -errno;
         if (e == 0 && renameat(s->blob_fd, tmp, s->blob_fd, it->id) < 0)
                 e = -errno;
         if (e == 0)
-                e = fsync_dir(s->blob_fd);
+                e = vg_fault("fsync@store-dir") ? -EIO : fsync_dir(s->blob_fd);
         vg_crashpoint("store-after-blob");
         if (e == 0)
                 e = insert_item(s, it, now());
