@@ -439,6 +439,24 @@ static void quarantine(struct job *j, struct vg_report *r, const char *detectors
             .report = r,
         };
         memcpy(it.id, j->id, sizeof(it.id));
+        /* In-place mode: a stop between the commit and the removal of the source
+         * leaves the source where it was, already held. It goes now, and is not
+         * held a second time. */
+        if (j->stage_dir < 0 && r->sha256[0] &&
+            vg_store_holds(m->store, f->name, j->rel, r->sha256)) {
+                struct stat now;
+                if (fstatat(j->src_dir, j->base, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    same_file(&now, &j->st)) {
+                        unlinkat(j->src_dir, j->base, 0);
+                        fsync(j->src_dir);
+                }
+                vg_log(LOG_INFO, "event=already-held route=%s sha256=%s source=removed", f->name,
+                       r->sha256);
+                free(origin);
+                free(name);
+                job_free(j);
+                return;
+        }
         int e = vg_store_put(m->store, &it, j->fd);
         if (e < 0) {
                 /* Disk full, read-only store, an fsync error: the item is abandoned
