@@ -2,9 +2,8 @@
 IBAN and NIR, through `vigiectl scan --json` and through the running daemon
 (gate route): every one ends flagged or unscannable, never clean, within the
 scan time limit, under the per-worker memory bound (workers.memory = 256M, the
-RLIMIT_AS of each scan worker), with max_expanded lowered to 256M (64M in the
-daemon) to keep the suite short: test_archive_limits runs the bombs under the
-default limits. Special files and awkward names in the watched
+RLIMIT_AS of each scan worker), with max_expanded lowered to 64M to keep the
+suite short: test_archive_limits runs the bombs under the default limits. Special files and awkward names in the watched
 folder never crash the daemon, nothing is written outside the store, nothing is
 left undecided. Prints a table: input, result, time, peak RSS.
 
@@ -60,8 +59,8 @@ with open(conf, "w") as f:
     f.write('workers = { memory = "%dM"; tmpdir = "%s"; };\n' % (MEMORY_MB, spool))
     # The bombs end at a limit whatever max_expanded is; the default (1G) makes
     # each take 20 s to a minute on a shared 2-core machine. test_archive_limits
-    # runs the same bombs under the default limits; here 256M keeps the suite short.
-    f.write('limits = { max_expanded = "256M"; };\n')
+    # runs the same bombs under the default limits; here 64M keeps the suite short.
+    f.write('limits = { max_expanded = "64M"; };\n')
 
 for p in hostile.ESCAPES:
     if os.path.lexists(p):
