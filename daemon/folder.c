@@ -32,6 +32,11 @@
 #define NOTICE_SUFFIX ".vigie-"
 #define WALK_DEPTH    64
 #define RETRY_USEC    (60ull * 1000000)
+/* Files claimed and waiting for a worker, per route. Each holds three
+ * descriptors: without a bound, a burst of thousands of settled files (a rescan
+ * after an inotify overflow) ran out of descriptors and the files past the limit
+ * were silently left undecided. The others wait in `ready`, in order. */
+#define MAX_JOBS 128
 
 struct job;
 
@@ -49,6 +54,9 @@ struct vg_folder {
         GHashTable *settle;  /* relative path -> struct settle */
         GHashTable *alerted; /* "dev:ino" of special files already reported */
         size_t jobs;
+        GQueue *ready;          /* settled files waiting for a job slot (keys of ready_set) */
+        GHashTable *ready_set;  /* the same paths, owned here, for dropping repeats */
+        sd_event_source *drain; /* runs the ready queue once a slot is free */
 };
 
 struct settle {
@@ -87,8 +95,15 @@ static void job_free(struct job *j)
         struct vg_folder *f = j->f;
         free(j->rel);
         free(j);
-        if (f && --f->jobs == 0 && f->retired)
-                vg_folder_free(f);
+        if (!f)
+                return;
+        f->jobs--;
+        if (f->retired) {
+                if (f->jobs == 0)
+                        vg_folder_free(f);
+        } else if (f->drain && !g_queue_is_empty(f->ready)) {
+                sd_event_source_set_enabled(f->drain, SD_EVENT_ONESHOT);
+        }
 }
 
 /* ---- safe path handling --------------------------------------------------- */
@@ -96,8 +111,13 @@ static void job_free(struct job *j)
 /* Opens a folder below `root` without following any link on the way. */
 static int open_beneath(int root, const char *rel)
 {
-        if (!rel || !*rel)
-                return fcntl(root, F_DUPFD_CLOEXEC, 3);
+        /* A new open, not a dup: a dup shares the file offset, so once a walk had
+         * read the root folder to its end, every later rescan (after an inotify
+         * overflow) saw it empty and missed every file already there. */
+        if (!rel || !*rel) {
+                int fd = openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                return fd >= 0 ? fd : -errno;
+        }
         struct open_how how = {
             .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW,
             .resolve =
@@ -106,9 +126,11 @@ static int open_beneath(int root, const char *rel)
         long fd = syscall(SYS_openat2, root, rel, &how, sizeof(how));
         if (fd >= 0)
                 return (int)fd;
-        if (errno != ENOSYS)
+        /* Older kernels, and paths longer than PATH_MAX (which a folder tree may
+         * hold, and openat2 refuses whole): one component at a time, none of them
+         * a link. */
+        if (errno != ENOSYS && errno != ENAMETOOLONG)
                 return -errno;
-        /* Older kernels: one component at a time, none of them a link. */
         char *copy = strdup(rel), *save = NULL;
         if (!copy)
                 return -ENOMEM;
@@ -558,6 +580,24 @@ static void quarantine(struct job *j, struct vg_report *r, const char *detectors
             .report = r,
         };
         memcpy(it.id, j->id, sizeof(it.id));
+        /* In-place mode: a stop between the commit and the removal of the source
+         * leaves the source where it was, already held. It goes now, and is not
+         * held a second time. */
+        if (j->stage_dir < 0 && r->sha256[0] &&
+            vg_store_holds(m->store, f->name, j->rel, r->sha256)) {
+                struct stat now;
+                if (fstatat(j->src_dir, j->base, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    same_file(&now, &j->st)) {
+                        unlinkat(j->src_dir, j->base, 0);
+                        fsync(j->src_dir);
+                }
+                vg_log(LOG_INFO, "event=already-held route=%s sha256=%s source=removed", f->name,
+                       r->sha256);
+                free(origin);
+                free(name);
+                job_free(j);
+                return;
+        }
         int e = vg_store_put(m->store, &it, j->fd);
         if (e < 0) {
                 /* Disk full, read-only store, an fsync error: the item is abandoned
@@ -823,6 +863,19 @@ static void settle_free(gpointer p)
         free(s);
 }
 
+static int on_drain(sd_event_source *src, void *userdata)
+{
+        (void)src;
+        struct vg_folder *f = userdata;
+        char *rel;
+        while (f->jobs < MAX_JOBS && (rel = g_queue_pop_head(f->ready))) {
+                g_hash_table_steal(f->ready_set, rel);
+                process(f, rel);
+                free(rel);
+        }
+        return 0;
+}
+
 static int on_settled(sd_event_source *src, uint64_t usec, void *userdata)
 {
         (void)src;
@@ -831,8 +884,18 @@ static int on_settled(sd_event_source *src, uint64_t usec, void *userdata)
         struct vg_folder *f = s->f;
         char *rel = strdup(s->rel);
         g_hash_table_remove(f->settle, s->rel); /* frees s */
-        if (rel)
-                process(f, rel);
+        if (!rel)
+                return 0;
+        if (f->jobs >= MAX_JOBS || !g_queue_is_empty(f->ready)) {
+                if (g_hash_table_contains(f->ready_set, rel)) {
+                        free(rel);
+                } else {
+                        g_hash_table_add(f->ready_set, rel);
+                        g_queue_push_tail(f->ready, rel);
+                }
+                return 0;
+        }
+        process(f, rel);
         free(rel);
         return 0;
 }
@@ -1082,6 +1145,8 @@ int vg_folder_new(struct vg_manager *m, const struct vg_route *cfg, struct vg_fo
         f->dirs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
         f->settle = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, settle_free);
         f->alerted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        f->ready = g_queue_new();
+        f->ready_set = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
         int e = f->name && f->cfg ? 0 : -ENOMEM;
         if (!e)
                 e = open_root(cfg->watch, false, &f->watch_fd);
@@ -1122,6 +1187,9 @@ int vg_folder_new(struct vg_manager *m, const struct vg_route *cfg, struct vg_fo
         }
         if ((e = sd_event_add_io(m->event, &f->ino_src, f->ino_fd, EPOLLIN, on_inotify, f)) < 0)
                 goto fail;
+        if ((e = sd_event_add_defer(m->event, &f->drain, on_drain, f)) < 0 ||
+            (e = sd_event_source_set_enabled(f->drain, SD_EVENT_OFF)) < 0)
+                goto fail;
         if (f->stage_fd >= 0)
                 recover_staging(f);
         if ((e = vg_folder_rescan(f)) < 0)
@@ -1138,10 +1206,15 @@ void vg_folder_free(struct vg_folder *f)
         if (!f)
                 return;
         sd_event_source_disable_unref(f->ino_src);
+        sd_event_source_disable_unref(f->drain);
         if (f->ino_fd >= 0)
                 close(f->ino_fd);
         if (f->settle)
                 g_hash_table_destroy(f->settle);
+        if (f->ready)
+                g_queue_free(f->ready);
+        if (f->ready_set)
+                g_hash_table_destroy(f->ready_set);
         if (f->dirs)
                 g_hash_table_destroy(f->dirs);
         if (f->alerted)
@@ -1167,6 +1240,9 @@ void vg_folder_retire(struct vg_folder *f)
                 close(f->ino_fd);
         f->ino_fd = -1;
         g_hash_table_remove_all(f->settle);
+        f->drain = sd_event_source_disable_unref(f->drain);
+        g_queue_clear(f->ready);
+        g_hash_table_remove_all(f->ready_set);
         f->retired = true;
         if (f->jobs == 0)
                 vg_folder_free(f);
@@ -1197,7 +1273,7 @@ const char *vg_folder_name(const struct vg_folder *f)
 
 size_t vg_folder_pending(const struct vg_folder *f)
 {
-        return g_hash_table_size(f->settle) + f->jobs;
+        return g_hash_table_size(f->settle) + f->jobs + g_queue_get_length(f->ready);
 }
 
 /* `to` must be the route's own destination folder or a folder below it. */

@@ -36,6 +36,24 @@ void vg_crashpoint(const char *name)
 #endif
 }
 
+bool vg_fault(const char *call)
+{
+#ifdef VIGIE_CRASHPOINTS
+        const char *p = getenv("VIGIE_FAULT");
+        size_t n = strlen(call);
+        while (p && *p) {
+                const char *end = strchr(p, ',');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                if (len == n && memcmp(p, call, n) == 0)
+                        return true;
+                p = end ? end + 1 : NULL;
+        }
+#else
+        (void)call;
+#endif
+        return false;
+}
+
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS items ("
     " id TEXT PRIMARY KEY, created INTEGER NOT NULL, updated INTEGER NOT NULL,"
@@ -241,15 +259,25 @@ const char *vg_store_dir(const struct vg_store *s)
         return s->dir;
 }
 
+/* Copies in to out at the same offsets, keeping holes as holes: a sparse file
+ * held as limit:size (10 GB of nothing) must not fill the store with zeros. */
 static int copy_fd(int in, int out)
 {
         enum { BLK = 256 * 1024 };
+        struct stat st;
+        if (fstat(in, &st) < 0)
+                return -errno;
         char *buf = malloc(BLK);
         if (!buf)
                 return -ENOMEM;
         off_t off = 0;
         int e = 0;
         for (;;) {
+                off_t data = lseek(in, off, SEEK_DATA);
+                if (data < 0 && errno == ENXIO)
+                        break; /* only a hole (or nothing) is left */
+                if (data > off)
+                        off = data;
                 ssize_t r = pread(in, buf, BLK, off);
                 if (r < 0 && errno == EINTR)
                         continue;
@@ -259,9 +287,8 @@ static int copy_fd(int in, int out)
                 }
                 if (r == 0)
                         break;
-                off += r;
                 for (ssize_t w = 0; w < r;) {
-                        ssize_t k = write(out, buf + w, (size_t)(r - w));
+                        ssize_t k = pwrite(out, buf + w, (size_t)(r - w), off + w);
                         if (k < 0 && errno == EINTR)
                                 continue;
                         if (k < 0) {
@@ -270,7 +297,12 @@ static int copy_fd(int in, int out)
                         }
                         w += k;
                 }
+                off += r;
         }
+        if (off < st.st_size)
+                off = st.st_size;
+        if (e == 0 && ftruncate(out, off) < 0)
+                e = -errno;
 out:
         free(buf);
         return e;
@@ -411,18 +443,20 @@ int vg_store_put(struct vg_store *s, const struct vg_item *it, int fd)
             openat(s->blob_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (out < 0)
                 return -errno;
-        int e = copy_fd(fd, out);
+        int e = vg_fault("write@store-blob") ? -EIO : copy_fd(fd, out);
         vg_crashpoint("store-after-write");
         /* An fsync error is final: the page cache may have dropped the data, so the
          * item is abandoned (the source is kept) rather than retried. */
-        if (e == 0 && fsync(out) < 0)
+        if (e == 0 && vg_fault("fsync@store-blob"))
+                e = -EIO;
+        else if (e == 0 && fsync(out) < 0)
                 e = -errno;
         if (close(out) < 0 && e == 0)
                 e = -errno;
         if (e == 0 && renameat(s->blob_fd, tmp, s->blob_fd, it->id) < 0)
                 e = -errno;
         if (e == 0)
-                e = fsync_dir(s->blob_fd);
+                e = vg_fault("fsync@store-dir") ? -EIO : fsync_dir(s->blob_fd);
         vg_crashpoint("store-after-blob");
         if (e == 0)
                 e = insert_item(s, it, now());

@@ -88,3 +88,8 @@ struct sqlite3 *vg_store_db(struct vg_store *s);
 
 /* Test builds: kills the process at a named point when VIGIE_CRASH_AT names it. */
 void vg_crashpoint(const char *name);
+
+/* Test builds: true when VIGIE_FAULT (a comma-separated list such as
+ * "fsync@store-blob,write@store-blob") names this call, which must then fail
+ * with EIO. Always false in other builds. */
+bool vg_fault(const char *call);

@@ -223,7 +223,10 @@ static int serve_redact(int sock, struct vg_engine *eng, uint32_t id, int fd, in
         return e;
 }
 
-static int serve(int sock, struct vg_engine *eng)
+/* hash_max: objects larger than the size limit are held as limit:size without
+ * being read, and are not hashed either: reading a 10 GB (or sparse) file to the
+ * end would run past the scan time limit and turn limit:size into limit:time. */
+static int serve(int sock, struct vg_engine *eng, uint64_t hash_max)
 {
         for (;;) {
                 uint32_t hdr[3];
@@ -278,7 +281,7 @@ static int serve(int sock, struct vg_engine *eng)
                 }
                 struct vg_report *rep = NULL;
                 int e = vg_scan_fd(eng, fd, name, &rep);
-                if (e == 0 && !sha256_fd(fd, rep->sha256))
+                if (e == 0 && rep->size <= hash_max && !sha256_fd(fd, rep->sha256))
                         e = vg_report_add_unscannable(rep, rep->path, VG_REASON_IO_ERROR);
                 close(fd);
                 char *json = rep ? vg_report_to_json_line(rep) : NULL;
@@ -494,7 +497,7 @@ static void __attribute__((noreturn)) worker_main(int sock, const struct vg_pool
                         tmpdir, (unsigned)getuid(), strerror(errno));
         else
                 close(probe);
-        int e = serve(3, eng);
+        int e = serve(3, eng, cfg->engine->limits.max_file_size);
         vg_engine_free(eng);
         _exit(e < 0 ? 73 : 0);
 }

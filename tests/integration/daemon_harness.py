@@ -13,7 +13,8 @@ import vgfix
 
 
 class Daemon:
-    def __init__(self, build, root, mode="gate", extra="", settle=0.2, workers=2, route_extra=""):
+    def __init__(self, build, root, mode="gate", extra="", settle=0.2, workers=2, route_extra="",
+                 workers_extra=""):
         self.build = build
         self.root = root
         self.watch = os.path.join(root, "watch")
@@ -35,7 +36,7 @@ class Daemon:
         with open(self.conf, "w") as f:
             f.write('store = { dir = "%s"; };\n' % self.store)
             f.write('control = { socket = "%s"; };\n' % self.sock)
-            f.write('workers = { count = %d; tmpdir = "%s"; };\n' % (workers, self.tmpdir))
+            f.write('workers = { count = %d; tmpdir = "%s"; %s };\n' % (workers, self.tmpdir, workers_extra))
             f.write('routes = ( { name = "vers-ia"; type = "folder"; mode = "%s"; watch = "%s"; %s'
                     ' settle = %s; %s } );\n' % (mode, self.watch, deliver, settle, route_extra))
             f.write(extra)

@@ -5,8 +5,6 @@ nesting) end unscannable with the right reason, quickly. Each case prints its
 time and the peak RSS of the vigiectl process tree."""
 
 import bz2
-import gzip
-import io
 import json
 import lzma
 import os
@@ -14,10 +12,8 @@ import random
 import selectors
 import subprocess
 import sys
-import tarfile
 import time
 import zipfile
-import zlib
 
 from common import args, check, finish, no_leak, scratch, vgfix
 
@@ -229,28 +225,7 @@ check(line.get("verdict") == "unscannable" and reasons(line) == {"limit:members"
 
 
 # 42.zip-style: 16 zips of 16 zips of 16 zips of 16 zips of one 1 GiB file of zeros
-def deflated_zeros_zip(name, size):
-    """A zip holding `size` bytes of zeros, written without compressing them all."""
-    co = zlib.compressobj(9, zlib.DEFLATED, -15)
-    piece = co.compress(zeros) + co.flush(zlib.Z_FULL_FLUSH)
-    tailc = zlib.compressobj(9, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)
-    n = size // ZERO_CHUNK
-    crc = 0
-    for _ in range(n):
-        crc = zlib.crc32(zeros, crc)
-    data = piece * n + tailc
-    nm = name.encode()
-    lh = (b"PK\x03\x04" + (20).to_bytes(2, "little") + b"\0\0" + (8).to_bytes(2, "little") + b"\0" * 4
-          + crc.to_bytes(4, "little") + len(data).to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little")
-          + len(nm).to_bytes(2, "little") + b"\0\0" + nm)
-    cd = (b"PK\x01\x02" + (20).to_bytes(2, "little") + (20).to_bytes(2, "little") + b"\0\0"
-          + (8).to_bytes(2, "little") + b"\0" * 4 + crc.to_bytes(4, "little") + len(data).to_bytes(4, "little")
-          + (size & 0xFFFFFFFF).to_bytes(4, "little") + len(nm).to_bytes(2, "little") + b"\0" * 12
-          + (0).to_bytes(4, "little") + nm)
-    return archfix.zip_assemble(lh + data, [cd])
-
-
-level = deflated_zeros_zip("0.dat", 1 << 30)
+level = archfix.deflated_zeros_zip("0.dat", 1 << 30)
 for depth in range(4):
     level = archfix.zip_bytes([("%d-%d.zip" % (depth, i), level) for i in range(16)],
                               compresslevel=9)
@@ -265,25 +240,8 @@ check(line.get("verdict") == "unscannable" and reasons(line) & {"limit:ratio", "
 
 
 # 30 levels mixing zip, tar, gzip, bzip2, xz and 7z-free formats, an IBAN at the bottom
-def tar_of(name, data):
-    b = io.BytesIO()
-    with tarfile.open(fileobj=b, mode="w") as t:
-        ti = tarfile.TarInfo(name)
-        ti.size = len(data)
-        t.addfile(ti, io.BytesIO(data))
-    return b.getvalue()
-
-
 obj, name = ("Virement : %s\n" % vgfix.spaced(ibans[1])).encode(), "fond.txt"
-wrappers = [
-    lambda d, n: (archfix.zip_bytes([(n, d)]), "z.zip"),
-    lambda d, n: (tar_of(n, d), "t.tar"),
-    lambda d, n: (gzip.compress(d), n + ".gz"),
-    lambda d, n: (bz2.compress(d), n + ".bz2"),
-    lambda d, n: (lzma.compress(d), n + ".xz"),
-]
-for i in range(30):
-    obj, name = wrappers[i % len(wrappers)](obj, name)
+obj, name = archfix.nest_mixed(obj, name, 30)
 deep = os.path.join(tmp, "profond.bin")
 with open(deep, "wb") as f:
     f.write(obj)

@@ -141,7 +141,7 @@ os.unlink(os.path.join(d.watch, "lien-dur.txt"))
 # (it is then in staging, on its way to a worker), the workers are killed
 big = os.path.join(d.watch, "gros.txt")
 tmp_big = os.path.join(tmp, "gros.txt")
-write(tmp_big, ("x" * 99 + "\n") * 3000000)
+write(tmp_big, ("x" * 99 + "\n") * 1500000)  # 150 MB: under max_file_size (200M), so it is read
 os.rename(tmp_big, big)
 deadline = time.time() + 20
 killed = False

@@ -8,7 +8,6 @@ header line, broken base64), each timed. Every identifier is made here with its
 check digits, and every output is searched for them."""
 
 import base64
-import binascii
 import email.message
 import email.policy
 import io
@@ -21,6 +20,7 @@ import time
 import zipfile
 
 from common import args, check, finish, no_leak, scratch, vgfix
+from mailfix import HDR, b64_mail, long_header, many_parts, nest_message, nest_multipart, uu
 
 a = args()
 tmp = scratch("mime")
@@ -122,9 +122,6 @@ def mail(subject="Dossier", frm="Jean Dupont <jean.dupont@exemple.fr>", to="comp
     return m
 
 
-HDR = ("From: Jean Dupont <jean.dupont@exemple.fr>\r\nTo: compta@exemple.fr\r\n"
-       "Date: Fri, 5 Jan 2024 10:11:12 +0100\r\nMessage-ID: <x1@exemple.fr>\r\n"
-       "MIME-Version: 1.0\r\n")
 
 # ---- 1. quoted-printable body, the IBAN cut by a soft line break ----
 v = iban()
@@ -235,13 +232,6 @@ check([x["where"] for x in findings(r, "iban")] == ["fwd64.eml/RIB.eml"],
 
 
 # ---- 7. uuencode: an x-uuencode part, and a block inside a plain text body ----
-def uu(name, data):
-    out = "begin 644 %s\n" % name
-    for i in range(0, len(data), 45):
-        out += binascii.b2a_uu(data[i:i + 45]).decode()
-    return out + "`\nend\n"
-
-
 v = iban()
 path = write("uu.eml", HDR + "Subject: uu\r\nContent-Type: multipart/mixed; boundary=b4\r\n\r\n"
              "--b4\r\nContent-Type: text/plain\r\n\r\nCi-joint.\r\n"
@@ -383,41 +373,6 @@ def hostile(name, make, want_reason=None):
     if want_reason:
         check(want_reason in rs, "%s: %s reported" % (name, want_reason))
     return r
-
-
-def nest_multipart(v):
-    parts = [HDR.encode() + b"Subject: nest\r\n"]
-    for i in range(200):
-        parts.append(b"Content-Type: multipart/mixed; boundary=n%d\r\n\r\n--n%d\r\n" % (i, i))
-    parts.append(b"Content-Type: text/plain\r\n\r\nIBAN %s\r\n" % v.encode())
-    parts += [b"--n%d--\r\n" % i for i in reversed(range(200))]
-    return b"".join(parts)
-
-
-def nest_message(v):
-    parts = []
-    for i in range(200):
-        parts.append(b"From: a%d@exemple.fr\r\nSubject: fwd %d\r\nContent-Type: message/rfc822\r\n\r\n"
-                     % (i, i))
-    parts.append(b"From: z@exemple.fr\r\nSubject: fin\r\n\r\nIBAN %s\r\n" % v.encode())
-    return b"".join(parts)
-
-
-def many_parts(v):
-    parts = [HDR.encode() + b"Subject: many\r\nContent-Type: multipart/mixed; boundary=z\r\n\r\n"]
-    parts += [b"--z\r\nContent-Type: text/plain\r\n\r\npiece %d\r\n" % i for i in range(99999)]
-    parts.append(b"--z\r\nContent-Type: text/plain\r\n\r\nIBAN %s\r\n--z--\r\n" % v.encode())
-    return b"".join(parts)
-
-
-def long_header(line):
-    return HDR.encode() + line + b"\r\nContent-Type: text/plain\r\n\r\nBonjour.\r\n"
-
-
-def b64_mail(ctype, text, cut):
-    enc = base64.encodebytes(text.encode()).decode()
-    return (HDR + "Subject: b64\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-            % ctype + cut(enc)).encode()
 
 
 v = iban()

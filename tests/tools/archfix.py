@@ -186,3 +186,56 @@ def tar_header(name, size):
 
 def pad512(n):
     return b"\0" * ((512 - n % 512) % 512)
+
+
+ZERO_CHUNK = 64 << 20
+
+
+def deflated_zeros_zip(name, size, chunk=ZERO_CHUNK):
+    """A zip holding `size` bytes of zeros (a multiple of `chunk`), written without
+    compressing them all: one full-flushed piece of deflate repeated."""
+    zeros = b"\0" * chunk
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    piece = co.compress(zeros) + co.flush(zlib.Z_FULL_FLUSH)
+    tailc = zlib.compressobj(9, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)
+    n = size // chunk
+    crc = 0
+    for _ in range(n):
+        crc = zlib.crc32(zeros, crc)
+    data = piece * n + tailc
+    nm = name.encode()
+    lh = (b"PK\x03\x04" + (20).to_bytes(2, "little") + b"\0\0" + (8).to_bytes(2, "little") + b"\0" * 4
+          + crc.to_bytes(4, "little") + len(data).to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little")
+          + len(nm).to_bytes(2, "little") + b"\0\0" + nm)
+    cd = (b"PK\x01\x02" + (20).to_bytes(2, "little") + (20).to_bytes(2, "little") + b"\0\0"
+          + (8).to_bytes(2, "little") + b"\0" * 4 + crc.to_bytes(4, "little") + len(data).to_bytes(4, "little")
+          + (size & 0xFFFFFFFF).to_bytes(4, "little") + len(nm).to_bytes(2, "little") + b"\0" * 12
+          + (0).to_bytes(4, "little") + nm)
+    return zip_assemble(lh + data, [cd])
+
+
+def tar_of(name, data):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w") as t:
+        ti = tarfile.TarInfo(name)
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    return b.getvalue()
+
+
+def nest_mixed(obj, name, levels):
+    """`obj` (named `name`) wrapped `levels` times, turn by turn in a zip, a tar,
+    gzip, bzip2 and xz. Returns the outermost bytes and their name."""
+    import bz2
+    import gzip
+    import lzma
+    wrappers = [
+        lambda d, n: (zip_bytes([(n, d)]), "z.zip"),
+        lambda d, n: (tar_of(n, d), "t.tar"),
+        lambda d, n: (gzip.compress(d), n + ".gz"),
+        lambda d, n: (bz2.compress(d), n + ".bz2"),
+        lambda d, n: (lzma.compress(d), n + ".xz"),
+    ]
+    for i in range(levels):
+        obj, name = wrappers[i % len(wrappers)](obj, name)
+    return obj, name
