@@ -64,7 +64,7 @@ static const struct opt limits_opts[] = {
 
 static const struct opt workers_opts[] = {
     {"count", T_UINT, OFF(workers_count), 0, 256, "0", 0, 0, 0},
-    {"memory", T_SIZE, OFF(workers_memory), 64u << 20, UINT64_MAX, "512M", 0, 0, 0},
+    {"memory", T_SIZE, OFF(workers_memory), 64u << 20, UINT64_MAX, "256M", 0, 0, 0},
     {"tmpdir", T_STRING, OFF(workers_tmpdir), 0, 0, "/tmp", 0, 0, 0},
     {NULL, 0, 0, 0, 0, NULL, 0, 0, 0},
 };
