@@ -157,6 +157,9 @@ static int put_seq(struct vg_text *t, const unsigned char *s, size_t n)
 
 int vg_text_push(struct vg_text *t, const char *str, size_t n)
 {
+        /* Nothing to add (an extractor may pass an empty value as NULL, 0). */
+        if (n == 0)
+                return 0;
         const unsigned char *s = (const unsigned char *)str;
         size_t i = 0;
         int e;
