@@ -6,7 +6,7 @@
 #   tests/tools/valgrind_unit.sh BUILD [TEST...]
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${1:?usage: $0 BUILD [TEST...]}
+BUILD=$(cd "${1:?usage: $0 BUILD [TEST...]}" && pwd) || exit 2
 shift
 command -v valgrind >/dev/null || { echo "valgrind not found (apt-get install valgrind)" >&2; exit 2; }
 if grep -q '^VIGIE_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null ||
