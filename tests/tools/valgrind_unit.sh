@@ -2,7 +2,7 @@
 # Runs every unit test (tests/unit/test_*.c) of a normal build (not the
 # sanitizer one: valgrind and ASan do not mix) under valgrind's memcheck, and
 # fails on any memory error or definite/indirect leak, in the test or in a child
-# it forks.
+# it forks. tests/tools/valgrind.supp lists what is not vigie's (ld.so, PCRE2 JIT).
 #   tests/tools/valgrind_unit.sh BUILD [TEST...]
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,7 +31,7 @@ for t in $tests; do
     # are not traced (the parent, and everything it allocates, still is).
     children=yes
     [ "$t" = test_sandbox ] && children=no
-    (cd "$BUILD" && valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
+    (cd "$BUILD" && valgrind --quiet --suppressions="$SRC/tests/tools/valgrind.supp" --leak-check=full --show-leak-kinds=definite,indirect \
         --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
         --trace-children=$children --child-silent-after-fork=no --track-fds=no \
         --log-file="$logs/$t.%p.log" "./$t") >"$logs/$t.out" 2>&1
