@@ -48,6 +48,7 @@ for t in $TARGETS; do
     # catches only what ignores that limit. Inputs are read from the seeds and
     # regress folders; new ones are written to the corpus folder only.
     start=$(date +%s)
+    LSAN_OPTIONS=suppressions=$SRC/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS} \
     "$BUILD/fuzz_$t" -max_total_time="$share" -max_len="$max_len" -rss_limit_mb=512 \
         -timeout=30 -print_final_stats=1 -artifact_prefix="$art/" \
         "$corpus" "$BUILD/fuzz-seeds/$t" "$SRC/tests/fuzz/regress/$t" >"$log" 2>&1
