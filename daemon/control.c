@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "control_req.h"
 #include "folder.h"
 #include "log.h"
 #include "mailroute.h"
@@ -351,13 +352,10 @@ static json_t *handle(struct client *cl, const char *line, size_t n)
                 return error("refused: only root and members of the group '%s' may use "
                              "vigiectl",
                              cl->c->m->config->admin_group);
-        json_error_t jerr;
-        json_t *req = json_loadb(line, n, 0, &jerr);
-        if (!json_is_object(req)) {
-                json_decref(req);
+        const char *verb;
+        json_t *req = vg_control_parse(line, n, &verb);
+        if (!req)
                 return error("malformed request");
-        }
-        const char *verb = json_string_value(json_object_get(req, "verb"));
         json_t *resp = NULL;
         for (size_t i = 0; verb && i < sizeof(verbs) / sizeof(verbs[0]); i++)
                 if (strcmp(verbs[i].verb, verb) == 0)

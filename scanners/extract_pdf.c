@@ -215,11 +215,13 @@ FILE *fopen(const char *restrict path, const char *restrict mode)
  * when the last one closes. Keeping one document open for the life of the process
  * means that state is built once, up front: no per-PDF rebuild, and nothing of it
  * loaded lazily after a worker has confined itself. */
-static PopplerDocument *keepalive;
+/* volatile: never read, so the compiler would drop the store, and leak checkers
+ * would see the document as lost (likewise utf16_pins). */
+static PopplerDocument *volatile keepalive;
 /* poppler-glib turns UTF-16 info and annotation strings into UTF-8 with
  * g_convert(), which makes glibc load its UTF-16 converter module on first use.
  * Converters held open keep that module loaded. */
-static GIConv utf16_pins[2];
+static GIConv volatile utf16_pins[2];
 
 int vg_pdf_preload(void)
 {

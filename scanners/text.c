@@ -172,6 +172,9 @@ void vg_text_set_tap(struct vg_text *t, struct vg_buf *tap)
 
 int vg_text_push(struct vg_text *t, const char *str, size_t n)
 {
+        /* Nothing to add (an extractor may pass an empty value as NULL, 0). */
+        if (n == 0)
+                return 0;
         const unsigned char *s = (const unsigned char *)str;
         size_t i = 0;
         int e;

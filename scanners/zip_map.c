@@ -574,7 +574,9 @@ static bool has_local_sig(struct zm *z, uint64_t from, uint64_t to, int *err)
  * belong to exactly one member, in file order. */
 static int walk(struct zm *z, uint64_t cd_start)
 {
-        qsort(z->ents, z->nents, sizeof(*z->ents), cmp_lho);
+        /* an empty directory has no array at all (qsort's base must not be NULL) */
+        if (z->nents > 1)
+                qsort(z->ents, z->nents, sizeof(*z->ents), cmp_lho);
         for (size_t i = 1; i < z->nents; i++)
                 if (z->ents[i].lho == z->ents[i - 1].lho)
                         return verdict(z, VG_ZIP_AMBIGUOUS,
