@@ -77,6 +77,7 @@ struct job {
         struct stat st;
         sd_event_source *retry;
         unsigned attempts;
+        unsigned writer_waits; /* rescans while another process had it open for writing */
 };
 
 static void job_free(struct job *j)
@@ -413,6 +414,38 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
         return 0;
 }
 
+/* Whether another process still has the file open for writing (a writer that
+ * kept its descriptor past close-and-settle, as a slow SMB client may): a read
+ * lease is granted only when nobody has (fcntl(2)). Delivering then would let
+ * bytes written after the scan reach the AI tool's folder. Taking a lease needs
+ * the file's ownership or CAP_LEASE (the unit grants it); without either
+ * nothing can be known and the answer is no. */
+static bool open_for_writing(int fd)
+{
+        if (fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+                fcntl(fd, F_SETLEASE, F_UNLCK);
+                return false;
+        }
+        return errno == EAGAIN || errno == EBUSY;
+}
+
+/* A file still open for writing is scanned again once its writer is done
+ * (2 s, doubling up to a minute, for a writer that never lets go). */
+static void rescan_later(struct job *j)
+{
+        unsigned n = j->writer_waits < 5 ? j->writer_waits : 5;
+        uint64_t usec = 2000000ull << n;
+        if (usec > RETRY_USEC)
+                usec = RETRY_USEC;
+        j->writer_waits++;
+        vg_log(LOG_NOTICE, "event=still-written route=%s id=%s rescan=%llus", j->f->name, j->id,
+               (unsigned long long)(usec / 1000000));
+        if (fstat(j->fd, &j->st) < 0 ||
+            sd_event_add_time_relative(j->f->m->event, &j->retry, CLOCK_MONOTONIC, usec, 1000,
+                                       on_retry, j) < 0)
+                job_free(j); /* staging is recovered at start */
+}
+
 static void retry_later(struct job *j)
 {
         j->attempts++;
@@ -658,6 +691,11 @@ static void apply(struct job *j, struct vg_report *r)
                         submit(j);
                         return;
                 }
+        }
+        if (f->cfg->mode == VG_MODE_GATE && j->stage_dir >= 0 && open_for_writing(j->fd)) {
+                vg_report_free(r);
+                rescan_later(j);
+                return;
         }
         const struct vg_policy *pol = vg_config_policy(m->config, f->cfg->policy);
         if (!pol)

@@ -10,7 +10,7 @@ powers it off at the end. Inside: the .deb built by CPack (release build,
 -DVIGIE_CRASHPOINTS=OFF) is installed with apt; the service is active after the
 install, after a reboot and after `systemctl restart`; `systemd-analyze
 security` gives an exposure of 2.5 or lower; the supervisor keeps only
-CAP_DAC_OVERRIDE and CAP_FOWNER and the workers none; a file an employee drops
+CAP_DAC_OVERRIDE, CAP_FOWNER and CAP_LEASE and the workers none; a file an employee drops
 into a Samba-like share (a folder of the share's group, which vigie is not in)
 is held and `vigiectl list` shows it, `vigiectl release` restores it; `systemctl
 reload` with a broken config fails and keeps the service running on the old
@@ -36,7 +36,7 @@ SUITE = "bookworm"
 BASE = ["systemd", "systemd-sysv", "dbus"]
 CACHE = os.environ.get("VIGIE_TEST_ROOT_CACHE", "/var/cache/vigie-test-root")
 EXPOSURE_MAX = 2.5
-CAP_DAC_OVERRIDE, CAP_FOWNER = 1, 3
+CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_LEASE = 1, 3, 28
 
 a = args()
 tmp = scratch("service-system")
@@ -377,11 +377,11 @@ cp /etc/vigie/vigie.conf /root/vigie.conf.good
     # --- what each process keeps --------------------------------------------------------------------
     uid = inside("id -u vigie").stdout.strip()
     sup = status_of(after)
-    want_caps = (1 << CAP_DAC_OVERRIDE) | (1 << CAP_FOWNER)
+    want_caps = (1 << CAP_DAC_OVERRIDE) | (1 << CAP_FOWNER) | (1 << CAP_LEASE)
     check(sup.get("Uid", "").split()[:1] == [uid] and int(sup.get("CapEff", "0"), 16) == want_caps and
           int(sup.get("CapBnd", "0"), 16) == want_caps and sup.get("NoNewPrivs", "").strip() == "1" and
           sup.get("Seccomp", "").strip() == "2",
-          "the supervisor runs as vigie with CAP_DAC_OVERRIDE and CAP_FOWNER only (CapEff %s)"
+          "the supervisor runs as vigie with CAP_DAC_OVERRIDE, CAP_FOWNER and CAP_LEASE only (CapEff %s)"
           % sup.get("CapEff", "?").strip())
     workers = inside("for d in /proc/[0-9]*; do [ \"$(cat $d/comm 2>/dev/null)\" = vigie-worker ] && "
                      "echo ${d#/proc/}; done").stdout.split()

@@ -99,9 +99,10 @@ check(all(d in rw for d in ("/srv", "/var/lib/vigie", "/var/spool/vigie")),
       "unit: /srv, the store and the spool are writable (%s)" % rw)
 check("AF_UNIX" in " ".join(svc.get("RestrictAddressFamilies", [])), "unit: address families restricted")
 caps = set(" ".join(svc.get("CapabilityBoundingSet", [])).split())
-check(caps == {"CAP_DAC_OVERRIDE", "CAP_FOWNER"} and
+check(caps == {"CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_LEASE"} and
       set(" ".join(svc.get("AmbientCapabilities", [])).split()) == caps,
-      "unit: only CAP_DAC_OVERRIDE and CAP_FOWNER, bounding and ambient (%s)" % sorted(caps))
+      "unit: only CAP_DAC_OVERRIDE, CAP_FOWNER and CAP_LEASE, bounding and ambient (%s)"
+      % sorted(caps))
 with open(unit_built) as f:
     text = f.read()
 check(re.search(r"#[^\n]*PCRE2[^\n]*JIT|#[^\n]*JIT[^\n]*PCRE2", text) is not None,
