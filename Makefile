@@ -3,6 +3,8 @@
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_HOURS ?= 1
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Debian 12 packages: to build, and in addition to test.
@@ -12,7 +14,8 @@ DEPS_BUILD := cmake make gcc pkg-config libmagic-dev libarchive-dev libpcre2-dev
               libseccomp-dev libcurl4-openssl-dev zlib1g-dev poppler-data
 DEPS_TEST  := libcmocka-dev python3 zip unzip p7zip-full util-linux zstd cpio gcab xorriso \
               time qpdf debootstrap systemd-container systemd dpkg-dev file groff-base \
-              mount poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui
+              mount poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui \
+              clang libclang-rt-14-dev valgrind
 DEPS_DEMO  := python3
 DEPS_BENCH := ripgrep clamav python3
 
@@ -29,7 +32,7 @@ define ensure
 	fi
 endef
 
-.PHONY: all deps deps-test build build-asan demo check test bench format clean
+.PHONY: all deps deps-test build build-asan demo check test bench fuzz valgrind format clean
 
 all: build
 
@@ -64,8 +67,19 @@ check: deps-test
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
+	tests/fuzz/run_short.sh $(BUILD_FUZZ)
 
 test: check
+
+# Longer fuzzing (libFuzzer, clang): make fuzz FUZZ_HOURS=8
+fuzz: deps-test
+	tests/fuzz/run_long.sh $(BUILD_FUZZ) $(FUZZ_HOURS)
+
+# The unit tests under valgrind (normal build), failing on any leak or error.
+valgrind: deps-test
+	cmake -S . -B $(BUILD) -DVIGIE_TESTS=ON -DVIGIE_CRASHPOINTS=ON
+	cmake --build $(BUILD) -j $(JOBS)
+	tests/tools/valgrind_unit.sh $(BUILD)
 
 # Issue 10's benchmark (not part of check): a seeded 230 MB corpus, vigie beside
 # ripgrep and ClamAV, daemon latency; about 10 minutes on an idle 2-core machine.
@@ -79,4 +93,4 @@ format:
 	clang-format -i daemon/*.c daemon/*.h scanners/*.c scanners/*.h tests/unit/*.c
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) demo
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) demo
