@@ -35,6 +35,11 @@ static bool iban_check(const struct vg_match *m, struct vg_hit *h)
         size_t n = m->end - m->start;
         if (n < 4)
                 return false;
+        /* A dashed token that goes on before the match (a UUID's last groups,
+         * "…-be84-123456789012") is not an IBAN, whatever its mod 97. */
+        if (m->start >= 2 && m->buf[m->start - 1] == '-' && is_alnum(m->buf[m->start - 2]) &&
+            memchr(s, '-', n))
+                return false;
         char cc[2] = {upper(s[0]), upper(s[1])};
         unsigned want = vg_iban_country_length(cc);
         if (!want || want > sizeof(h->canon) - 1)

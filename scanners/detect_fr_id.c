@@ -69,6 +69,13 @@ static bool nir_check(const struct vg_match *m, struct vg_hit *h)
         const char *s = m->buf + m->start;
         size_t n = m->end - m->start;
         size_t k = 0;
+        /* The tail of a longer run of digit groups ("FR58 4849 0042 3849 2572
+         * 3378 715", an account number, a phone list) is not a NIR: a digit
+         * one separator before the match says so. */
+        if (m->start >= 2 && is_digit(m->buf[m->start - 2]) &&
+            (m->buf[m->start - 1] == ' ' || m->buf[m->start - 1] == '.' ||
+             m->buf[m->start - 1] == '-' || m->buf[m->start - 1] == '\t'))
+                return false;
         for (size_t i = 0; i < n && k < 16; i++) {
                 char c = s[i];
                 if (c == 'a' || c == 'b')
