@@ -60,12 +60,16 @@ put("sauvegarde-rh.tar.gz", t.getvalue())
 put("archive-tronquee.zip", z.getvalue()[:40])
 
 os.makedirs(os.path.join(root, "partage", "vers-ia"))
+# The workers leave root for nobody (or vigie): their spool folder must be
+# theirs to write, as /tmp is.
+os.makedirs(os.path.join(root, "tmp"))
+os.chmod(os.path.join(root, "tmp"), 0o1777)
 os.makedirs(os.path.join(root, "ia", "entree"))
 with open(os.path.join(root, "vigie.conf"), "w") as f:
     f.write("# demo configuration: everything under this folder\n"
             "store = { dir = \"%s/store\"; };\n"
             "control = { socket = \"%s/control.sock\"; };\n"
-            "workers = { tmpdir = \"%s\"; };\n"
+            "workers = { tmpdir = \"%s/tmp\"; };\n"
             "routes = ( { name = \"vers-ia\"; type = \"folder\"; mode = \"gate\";\n"
             "  watch = \"%s/partage/vers-ia\"; deliver = \"%s/ia/entree\"; settle = 0.5; } );\n"
             % (root, root, root, root, root))
