@@ -518,8 +518,11 @@ static int hits_to_edits(struct redactor *rd, const struct mapped *m, const stru
         return 0;
 }
 
-/* Redacts src[0,n) as plain text into out. */
-static int redact_text(struct redactor *rd, const char *src, size_t n, struct vg_buf *out)
+/* Redacts src[0,n) into out: the identifiers of its mapped text are found
+ * (xml: the text is XML markup, swept for values in attributes too) and
+ * replaced in place. */
+static int redact_mapped(struct redactor *rd, const char *src, size_t n, bool xml,
+                         struct vg_buf *out)
 {
         struct mapped m;
         struct hits hs = {0};
@@ -527,7 +530,7 @@ static int redact_text(struct redactor *rd, const char *src, size_t n, struct vg
         mapped_init(&m);
         int e = mapped_text(&m, src, n, 0);
         if (e >= 0)
-                e = find_hits(rd, m.norm.data ? m.norm.data : "", m.norm.len, false, &hs);
+                e = find_hits(rd, m.norm.data ? m.norm.data : "", m.norm.len, xml, &hs);
         if (e >= 0)
                 e = hits_to_edits(rd, &m, &hs, &ed);
         if (e >= 0)
@@ -536,6 +539,12 @@ static int redact_text(struct redactor *rd, const char *src, size_t n, struct vg
         free(ed.v);
         mapped_free(&m);
         return e;
+}
+
+/* Redacts src[0,n) as plain text into out. */
+static int redact_text(struct redactor *rd, const char *src, size_t n, struct vg_buf *out)
+{
+        return redact_mapped(rd, src, n, false, out);
 }
 
 /* ---- XML parts of office documents ---- */
@@ -866,21 +875,7 @@ done:
  * ODF cell's office:value, a mailto: link target, chart caches). */
 static int xml_sweep(struct redactor *rd, const char *src, size_t n, struct vg_buf *out)
 {
-        struct mapped m;
-        struct hits hs = {0};
-        struct edits ed = {0};
-        mapped_init(&m);
-        int e = mapped_text(&m, src, n, 0);
-        if (e >= 0)
-                e = find_hits(rd, m.norm.data ? m.norm.data : "", m.norm.len, true, &hs);
-        if (e >= 0)
-                e = hits_to_edits(rd, &m, &hs, &ed);
-        if (e >= 0)
-                e = apply_edits(src, n, &ed, out);
-        free(hs.v);
-        free(ed.v);
-        mapped_free(&m);
-        return e;
+        return redact_mapped(rd, src, n, true, out);
 }
 
 /* An ODF number cell whose office:value became a placeholder: it becomes a text
