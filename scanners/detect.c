@@ -490,6 +490,36 @@ bool vg_detector_builtin(const char *id)
         return false;
 }
 
+void vg_rules_trim(struct vg_rules *r)
+{
+        free(r->fold);
+        free(r->fold_map);
+        free(r->digits);
+        free(r->win);
+        free(r->tok);
+        free(r->tokh);
+        r->fold = NULL;
+        r->fold_map = NULL;
+        r->fold_cap = 0;
+        r->digits = NULL;
+        r->digits_cap = 0;
+        r->ndigits = 0;
+        r->win = NULL;
+        r->win_cap = 0;
+        r->nwin = 0;
+        r->tok = NULL;
+        r->tokh = NULL;
+        r->tok_cap = 0;
+        r->ntok = 0;
+        /* The match data keeps the interpreter's frames (anchored searches do
+         * not run in the JIT), up to the heap limit: a new one is small. */
+        pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+        if (md) {
+                pcre2_match_data_free(r->md);
+                r->md = md;
+        }
+}
+
 void vg_rules_set_reference(struct vg_rules *r, bool on)
 {
         r->reference = on;

@@ -216,6 +216,11 @@ const char *vg_rules_id(const struct vg_rules *r, size_t i);
  * (the engine as it was before it; the differential tests compare both). */
 void vg_rules_set_reference(struct vg_rules *r, bool on);
 
+/* Frees the scratch buffers a scan grew (a few MiB after a large chunk); the
+ * next scan allocates them again. A long-lived worker calls it between jobs so
+ * that its memory at rest is that of a fresh one. */
+void vg_rules_trim(struct vg_rules *r);
+
 /* Per-object state: counts, distinct values, masked samples. */
 int vg_detect_new(struct vg_rules *rules, struct vg_detect **ret);
 void vg_detect_free(struct vg_detect *d);

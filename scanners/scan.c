@@ -89,6 +89,11 @@ void vg_engine_free(struct vg_engine *e)
         free(e);
 }
 
+void vg_engine_trim(struct vg_engine *e)
+{
+        vg_rules_trim(e->rules);
+}
+
 char *vg_engine_display_name(struct vg_engine *e, const char *name)
 {
         char *masked = vg_rules_mask_string(e->rules, name, strlen(name));

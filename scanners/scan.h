@@ -65,6 +65,10 @@ struct vg_buf;
 int vg_scan_fd_text(struct vg_engine *e, int fd, const char *name, struct vg_buf *text,
                     struct vg_report **ret);
 
+/* Gives back the memory a scan left behind for the next one (scratch buffers);
+ * for a process that waits between scans. */
+void vg_engine_trim(struct vg_engine *e);
+
 /* A name made fit to show: identifiers inside it masked, invalid UTF-8, control
  * characters and backslashes written as \xNN. Caller frees; NULL on ENOMEM. */
 char *vg_engine_display_name(struct vg_engine *e, const char *name);
