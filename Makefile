@@ -11,7 +11,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DEPS_BUILD := cmake make gcc pkg-config libmagic-dev libarchive-dev libpcre2-dev \
               libsystemd-dev libconfig-dev libjansson-dev libexpat1-dev \
               libpoppler-glib-dev libgmime-3.0-dev libsqlite3-dev \
-              libseccomp-dev libcurl4-openssl-dev zlib1g-dev poppler-data
+              libseccomp-dev libcurl4-openssl-dev libssl-dev zlib1g-dev poppler-data
 DEPS_TEST  := libcmocka-dev python3 zip unzip p7zip-full util-linux zstd cpio gcab xorriso \
               time qpdf debootstrap systemd-container systemd dpkg-dev file groff-base \
               mount poppler-utils libreoffice-writer-nogui libreoffice-calc-nogui \

@@ -1,12 +1,12 @@
 #include "worker.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <fcntl.h>
-#include <glib.h>
 #include <grp.h>
 #include <jansson.h>
 #include <linux/capability.h>
+#include <malloc.h>
+#include <openssl/evp.h>
 #include <pwd.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -150,13 +150,19 @@ static int write_full(int fd, const void *buf, size_t n)
 }
 
 /* SHA-256 of the whole object, read with pread so the scan's offsets are untouched:
- * the identity the store, the allowlist and the audit log refer to. */
+ * the identity the store, the allowlist and the audit log refer to. OpenSSL's,
+ * not GLib's: with the CPU's SHA extensions it hashes about 1 GB/s on this
+ * kind of machine, GLib's portable C about 200 MB/s (a whole second of CPU
+ * over the 232 MB benchmark corpus). The digest is fetched once, before the
+ * worker confines itself: OpenSSL may read its configuration on first use. */
+static EVP_MD *sha256_md;
+
 static bool sha256_fd(int fd, char out[65])
 {
-        GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+        EVP_MD_CTX *c = EVP_MD_CTX_new();
         enum { BLK = 256 * 1024 };
         unsigned char *buf = malloc(BLK);
-        bool ok = c && buf;
+        bool ok = c && buf && sha256_md && EVP_DigestInit_ex(c, sha256_md, NULL) == 1;
         off_t off = 0;
         while (ok) {
                 ssize_t r = pread(fd, buf, BLK, off);
@@ -166,13 +172,22 @@ static bool sha256_fd(int fd, char out[65])
                         ok = false;
                 if (r <= 0)
                         break;
-                g_checksum_update(c, buf, (gssize)r);
+                ok = EVP_DigestUpdate(c, buf, (size_t)r) == 1;
                 off += r;
         }
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0;
         if (ok)
-                memcpy(out, g_checksum_get_string(c), 65);
-        if (c)
-                g_checksum_free(c);
+                ok = EVP_DigestFinal_ex(c, md, &mdlen) == 1 && mdlen == 32;
+        if (ok) {
+                static const char hex[] = "0123456789abcdef";
+                for (unsigned i = 0; i < 32; i++) {
+                        out[2 * i] = hex[md[i] >> 4];
+                        out[2 * i + 1] = hex[md[i] & 15];
+                }
+                out[64] = '\0';
+        }
+        EVP_MD_CTX_free(c);
         free(buf);
         return ok;
 }
@@ -501,6 +516,8 @@ static void __attribute__((noreturn)) worker_main(int sock, const struct vg_pool
         /* jansson seeds its hash function from /dev/urandom on first use: do it
          * now, while opening a file is still allowed. */
         json_object_seed(0);
+        if (!(sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL)))
+                _exit(71);
         if (vg_worker_confine(cfg) < 0)
                 _exit(72);
         /* Members that need seeking (an office file in a mail or an archive, a
