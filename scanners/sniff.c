@@ -278,6 +278,28 @@ static bool needles_fire(const struct vg_sniffer *s, const unsigned char *h, siz
         return false;
 }
 
+/* is_tar: libmagic calls a 512-byte block tar when the octal number in its
+ * checksum field (148-155, after blanks) is the sum of its bytes, the field
+ * counted as blanks. Its parser's bounds differ from ours by at most one digit:
+ * both readings are tried. */
+static bool tar_like(const unsigned char *h)
+{
+        unsigned long sum = 0;
+        for (size_t k = 0; k < 512; k++)
+                sum += k >= 148 && k < 156 ? ' ' : h[k];
+        size_t k = 148;
+        while (k < 156 && (h[k] == ' ' || h[k] == '\t' || h[k] == '\n' || h[k] == '\r'))
+                k++;
+        unsigned long value = 0, shorter = 0;
+        for (; k < 157 && h[k] >= '0' && h[k] <= '7'; k++) {
+                shorter = value;
+                value = value << 3 | (unsigned long)(h[k] - '0');
+                if (value == sum || shorter == sum)
+                        return true;
+        }
+        return false;
+}
+
 /* "text/plain" when libmagic is certain to say so (see the top of the file). */
 static const char *sniff_fast(const struct vg_sniffer *s, const unsigned char *h, size_t n)
 {
@@ -298,11 +320,8 @@ static const char *sniff_fast(const struct vg_sniffer *s, const unsigned char *h
                 j++;
         if (j < n && (h[j] == '{' || h[j] == '['))
                 return NULL;
-        /* is_tar: a 512-byte header whose checksum field (148-155) is octal. */
-        if (n >= 512)
-                for (size_t k = 148; k < 156; k++)
-                        if (h[k] >= '0' && h[k] <= '7')
-                                return NULL;
+        if (n >= 512 && tar_like(h))
+                return NULL;
         if (fixed_fires(h, n) || needles_fire(s, h, n))
                 return NULL;
         return "text/plain";

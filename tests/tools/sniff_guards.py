@@ -69,7 +69,7 @@ def load(path):
 
 def regex_needle(rx):
     """(literal, at_line_start) the regex cannot match without, or None."""
-    best, run, start_run, i, depth = (b'', False), b'', False, 0, 0
+    best, run, start_run, i = (b'', 0), b'', 0, 0
     anchored = rx.startswith(b'^')
     items = []  # (literal byte or None, required)
     if anchored:
@@ -133,16 +133,19 @@ def regex_needle(rx):
         else:
             items.append((c, True))
             i += 1
+    def worth(c):  # as score() ranks needles: a line start is worth 4 bytes
+        return 2 * len(c[0]) + (8 if c[1] == 1 else 6 if c[1] else 0)
+
     for k, (lit, _req) in enumerate(items):
         if lit is None:
-            if len(run) > len(best[0]):
+            if worth((run, start_run)) > worth(best):
                 best = (run, start_run)
             run = b''
             continue
         if not run:
             start_run = anchored if k == 0 else False
         run += lit
-    if len(run) > len(best[0]):
+    if worth((run, start_run)) > worth(best):
         best = (run, start_run)
     # ^(a|b|c)...: one needle per alternative when they are all literals
     m = re.match(rb'^(\^?)\(([A-Za-z0-9_:.\\|-]+)\)', rx)
@@ -150,7 +153,7 @@ def regex_needle(rx):
         alts = [a.replace(b'\\', b'') for a in m.group(2).split(b'|')]
         if all(len(a) >= max(2, len(best[0]) + 1) for a in alts):
             return [(a, 1 if m.group(1) else 0) for a in alts]
-    return [best] if len(best[0]) >= 2 else None
+    return [best] if len(best[0]) >= 2 or (best[0] and best[1]) else None
 
 
 def num_bytes(e):
@@ -184,6 +187,11 @@ HAND_REGEX = {
     b'^\\.[A-Za-z][A-Za-z0-9]$': [(b'.', True)],
     b'^\\.[A-Za-z][A-Za-z0-9][ \t]': [(b'.', True)],
     b'^\\.(BEGIN|endif|include)': [(b'.BEGIN', True), (b'.endif', True), (b'.include', True)],
+    # SubRip: a line "1" then the first time
+    b'^1[\r\n]+0[01]:[0-9]{2}:[0-9]{2},[0-9]{3} -->': [(b'1\r', 1), (b'1\n', 1)],
+    # Forth: a line starting with a colon and a blank
+    (b'^:[[:space:]].*[[:space:]]\\(([[:space:]].*)? -- (.*[[:space:]])?\\)[[:space:]].*'
+     b'[[:space:]];$'): [(b': ', 1), (b':\t', 1), (b':\r', 1), (b':\n', 1)],
     # Fortran: a line starting with C or c then a blank
     b'^[Cc][ \t]': [(b'c ', True), (b'c\t', True), (b'C ', True), (b'C\t', True)],
     # Ruby, C++: class or module after blanks (which may span lines)
@@ -402,6 +410,16 @@ def main():
     for n, hi, ls, ic in sorted(needles):
         w('    {%d, %d, %d, %d, %s},\n' % (hi, int(ls), 1 if ic else 0, len(n), cstr(n)))
     w('};\n')
+    # For tests/unit/test_sniff.c: the text-like values of top-level string and
+    # search rules, with or without a MIME type, to build heads from.
+    probes = sorted({E[i]['val'].rstrip(b'\0') for i in range(n0)
+                     if E[i]['cl'] == 0 and E[i]['type'] in ('string', 'search') and
+                     E[i]['reln'] == '=' and E[i]['val'].rstrip(b'\0') and
+                     all(c in TEXT for c in E[i]['val'].rstrip(b'\0'))})
+    w('\n#ifdef SNIFF_GUARDS_PROBES\nstatic const char *const sniff_probes[] = {\n')
+    for v in probes:
+        w('    %s,\n' % cstr(v))
+    w('};\n#endif\n')
     return 1 if unguarded else 0
 
 

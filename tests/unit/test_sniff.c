@@ -34,6 +34,7 @@ struct sniff_needle {
         uint8_t len;
         const char *s;
 };
+#define SNIFF_GUARDS_PROBES
 #include "sniff_guards.h"
 
 #define HEAD (64 * 1024)
@@ -206,6 +207,11 @@ static void test_guards(void **state)
                 build((const char *)buf, g->len, "", 0, "needle changed");
                 if (g->len > 1)
                         build(g->s, g->len - 1, "", 0, "needle cut");
+        }
+        /* The values of the database's string rules, with a MIME type or not. */
+        for (size_t i = 0; i < sizeof(sniff_probes) / sizeof(sniff_probes[0]); i++) {
+                build(sniff_probes[i], strlen(sniff_probes[i]), "", 0, "rule value");
+                build("x", 1, sniff_probes[i], strlen(sniff_probes[i]), "rule value at 1");
         }
         report("guards");
         assert_int_equal(mismatches, 0);
