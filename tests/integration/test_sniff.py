@@ -7,8 +7,8 @@ zips like the others), a small corpus from gen_corpus.py with another
 seed, mails from mailfix.py, archives from archfix.py, the members of every zip
 and tar among them (what the engine sniffs inside archives), and heads built
 around vgfix.py's identifiers."""
-import io
 import os
+import stat
 import subprocess
 import sys
 import tarfile
@@ -65,6 +65,8 @@ n_members = 0
 for root, _dirs, files in os.walk(tmp):
     for f in files:
         p = os.path.join(root, f)
+        if not stat.S_ISREG(os.lstat(p).st_mode):
+            continue  # hostile.py makes a FIFO too
         try:
             if zipfile.is_zipfile(p):
                 with zipfile.ZipFile(p) as z:
