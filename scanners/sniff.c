@@ -10,21 +10,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The text fast path. libmagic (5.44, full database) costs 0.49 ms of CPU on a
- * 1 KB text head and 0.8 ms on an average corpus head: 0.20 ms in its binary
- * rules, the rest in its text rules (glibc regexec over the head was 38 % of a
+/* The text fast path. libmagic (5.44, full database, our flags) costs 0.49 ms
+ * of CPU on a 1 KB text head and 0.8 ms on an average corpus head: 0.20 ms in
+ * its binary rules, the rest in its text rules (glibc's regexec was 38 % of a
  * profile), to answer "text/plain" for 1478 of the corpus's 2625 files. A head
  * made of text bytes that no rule chain leading to a MIME type can match gets
  * "text/plain" from libmagic: its encoding check calls it text (ASCII, UTF-8,
- * ISO-8859 or extended ASCII), none of its soft magic names it, and
- * is_json/is_tar/CDF need what we check below. sniff_guards.h, generated from
- * the database itself by tests/tools/sniff_guards.py, lists for every such
- * chain one test it cannot match without: fixed bytes at an offset, or a
- * literal in the head. Any guard that fires, any other byte, sends the head to
- * libmagic. The guards hold for that database only: a different one (size,
- * counts, version, or rules added in /etc/magic) turns the fast path off.
- * tests/unit/test_sniff.c compares both on every fixture and on heads made to
- * sit at the edges. */
+ * ISO-8859 or extended ASCII), none of its soft magic names it (chains without
+ * a MIME type print nothing in MIME mode and leave the answer to the text
+ * check), and is_json, is_tar and the CDF check need what we test below
+ * (is_csv needs the encoding check, which our flags turn off). sniff_guards.h,
+ * generated from the database itself by tests/tools/sniff_guards.py, holds for
+ * every chain that ends in a MIME type one test it cannot match without:
+ * bytes at an offset, or a literal in the head. A guard that fires, or any
+ * other byte, sends the head to libmagic. The guards hold for that database
+ * only: another one (size, rule counts, version, rules in /etc/magic) turns
+ * the fast path off. tests/unit/test_sniff.c compares both halves on every
+ * fixture, on generated files (tests/integration/test_sniff.py) and on heads
+ * built around every guard and every rule value.
+ *
+ * Measured (CPU, 2-core VM): 1 KB text heads 0.64 -> 0.019 ms (99.5 % taken);
+ * the corpus's 2625 heads 2.79 -> 0.97 s (44 % taken: all its plain text but
+ * the mails); the 1724 members of its archives 0.84 -> 0.15 s. Not done, by
+ * measurement: binary formats (PDF 0.04 ms, OOXML/ODF 0.11 ms, zip 0.14 ms in
+ * libmagic: too little to pay for a second proof); mails (1.8 ms: libmagic's
+ * "From:" rule chain can name them, and it calls 2 of the corpus's 320 mails
+ * text/x-c, so they stay with libmagic); a shorter head or extra
+ * MAGIC_NO_CHECK_* flags (they change answers: the text rules read up to 64
+ * KiB, and NO_CHECK_TEXT turns text into octet-stream); a cache (heads differ). */
 struct sniff_fixed {
         uint32_t off;
         uint32_t len;
