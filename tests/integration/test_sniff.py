@@ -36,7 +36,8 @@ def put(name, data):
         f.write(data if isinstance(data, bytes) else data.encode())
 
 
-hostile.generate(os.path.join(tmp, "hostile"), groups={"ambiguity", "encrypted", "corrupt", "documents", "mails", "text", "special"})
+hostile.generate(os.path.join(tmp, "hostile"), groups={"ambiguity", "encrypted", "corrupt",
+                                                        "documents", "mails", "text", "special"})
 subprocess.run([sys.executable, os.path.join(A.source, "tests", "bench", "gen_corpus.py"),
                 os.path.join(tmp, "corpus"), "--seed", "20261129", "--scale", "0.01"],
                check=True, stdout=subprocess.DEVNULL)

@@ -278,7 +278,9 @@ def guard_of(e, top, text_pass):
             if n is not None:
                 out.append((n, 0, ls, icase))
         return ('needles', tuple(out)) if out else IMPOSSIBLE
-    if t in SIZE and r == '=' and absolute and not text_pass:
+    if (t in SIZE and r == '=' and absolute and not text_pass and
+            not t.endswith(('float', 'double'))):
+        # (floats compare as numbers: -0.0 equals 0.0, so not by their bytes)
         vb = num_bytes(e)
         if vb is None:
             return None
@@ -292,7 +294,8 @@ def guard_of(e, top, text_pass):
             return ('fixed', msb, b'\0', b'\xff') if fixed_possible(b'\0', b'\xff') else IMPOSSIBLE
     if t == 'guid' and r == '=' and absolute and not text_pass:
         val = e['raw'][32:48]  # contains zero bytes between others: never text
-        return ('fixed', e['off'], val, b'\xff' * 16) if fixed_possible(val, b'\xff' * 16) else IMPOSSIBLE
+        mask = b'\xff' * 16
+        return ('fixed', e['off'], val, mask) if fixed_possible(val, mask) else IMPOSSIBLE
     return None
 
 
