@@ -5,7 +5,9 @@
 
 struct vg_sniffer;
 
-/* Loads the magic database now, so nothing is loaded lazily once sandboxed. */
+/* Loads the magic database now, so nothing is loaded lazily once sandboxed.
+ * VIGIE_SNIFF_NO_FAST in the environment turns the fast path off (to measure
+ * libmagic alone); the types are the same either way. */
 int vg_sniffer_new(struct vg_sniffer **ret);
 void vg_sniffer_free(struct vg_sniffer *s);
 /* Writes the MIME type of head[0,n) into out (e.g. "application/zip"): the
