@@ -5,6 +5,9 @@
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "buf.h"
 
@@ -86,7 +89,7 @@ static const struct vg_detector *const families[] = {
  * the limits (match limit, JIT stack) apply to every call as before. */
 enum gate_kind {
         GATE_NONE,
-        GATE_DIGITS,
+        GATE_FIND,
         GATE_BYTES,
         GATE_PHRASES,
 };
@@ -206,20 +209,30 @@ struct vg_rules {
         pcre2_match_context *mctx;
         pcre2_jit_stack *stack;
         bool reference; /* no prefilter: every rule over the whole text */
-        /* Per chunk: where the ASCII digits are, and the windows of one rule. */
-        uint32_t *digits;
-        size_t ndigits;
-        size_t digits_cap;
+        /* Per chunk: the runs of ASCII digits and the operator bytes (the
+         * prefilter's pass), and the windows of one rule. */
+        uint32_t *run_s;
+        uint32_t *run_e;
+        size_t nruns;
+        uint32_t *ops;
+        size_t nops;
+        size_t pre_cap;
         struct window *win;
         size_t nwin;
         size_t win_cap;
-        /* Per chunk, for phrases: where the words of the folded text start, and
-         * their hashes. */
+        /* Per chunk, for phrases: where the words of the folded text that may
+         * start a phrase are, their hashes and the hashes of the words after
+         * them (0: none). */
         uint32_t *tok;
         uint64_t *tokh;
+        uint64_t *tokn;
         size_t ntok;
         size_t tok_cap;
         bool any_phrases;
+        /* A bit per first two bytes of the first word of every phrase (the
+         * second 0 for a word of one byte): a word whose start is not in it is
+         * not hashed. */
+        uint64_t prefix[1024];
 };
 
 void vg_rules_free(struct vg_rules *r)
@@ -233,10 +246,13 @@ void vg_rules_free(struct vg_rules *r)
                 free(r->rules[i].filter);
         }
         free(r->rules);
-        free(r->digits);
+        free(r->run_s);
+        free(r->run_e);
+        free(r->ops);
         free(r->win);
         free(r->tok);
         free(r->tokh);
+        free(r->tokn);
         free(r->state_det);
         /* the patterns built for dictionaries are ours */
         for (size_t i = 0; r->custom_dets && i < r->custom->nrules; i++)
@@ -283,7 +299,7 @@ static uint64_t pair_hash(uint64_t a, uint64_t b)
  * (vg_phrases_pattern), so where it matches, the words of the text (runs of
  * word bytes) are its words. A phrase that does not start with a word byte
  * leaves the rule without a gate. */
-static int phrases_init(struct rule *rule, const char *const *list, size_t n)
+static int phrases_init(struct vg_rules *r, struct rule *rule, const char *const *list, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 const unsigned char *t = (const unsigned char *)list[i];
@@ -302,6 +318,8 @@ static int phrases_init(struct rule *rule, const char *const *list, size_t n)
                 while (t[a] && word_byte(t[a]))
                         a++;
                 uint64_t h1 = word_hash(t, a);
+                unsigned key = t[0] | (a > 1 ? t[1] : 0u) << 8;
+                r->prefix[key >> 6] |= 1ull << (key & 63);
                 const unsigned char *u = t + a;
                 while (*u && !word_byte(*u))
                         u++;
@@ -321,8 +339,8 @@ static int phrases_init(struct rule *rule, const char *const *list, size_t n)
 static void gate_init(struct rule *rule)
 {
         const struct vg_gate *g = &rule->det->gate;
-        if (g->digits && g->span >= g->digits) {
-                rule->gate = GATE_DIGITS;
+        if (g->find) {
+                rule->gate = GATE_FIND;
         } else if (g->bytes && *g->bytes) {
                 rule->gate = GATE_BYTES;
                 for (const char *b = g->bytes; *b; b++)
@@ -358,7 +376,7 @@ static int add_rule(struct vg_rules *r, const struct vg_detector *det, pcre2_com
                 const char **list = det->phrases(r->custom, &n);
                 if (!list)
                         return -ENOMEM;
-                int e = phrases_init(rule, list, n);
+                int e = phrases_init(r, rule, list, n);
                 free(list);
                 if (rule->gate == GATE_PHRASES)
                         r->any_phrases = true;
@@ -657,11 +675,22 @@ static int run_windows(struct vg_rules *r, size_t i, const struct subject *sj, s
         return 0;
 }
 
+/* Adds [lo, hi) to the windows, which stay sorted and apart: a window that
+ * starts before the last one's end is joined with it (and with those before
+ * it that it reaches), so a gate may go back a little. */
 static int window_add(struct vg_rules *r, size_t lo, size_t hi, size_t join)
 {
         if (r->nwin > 0 && lo <= r->win[r->nwin - 1].hi + join) {
-                if (hi > r->win[r->nwin - 1].hi)
-                        r->win[r->nwin - 1].hi = hi;
+                while (r->nwin > 1 && lo <= r->win[r->nwin - 2].hi + join) {
+                        r->nwin--;
+                        if (r->win[r->nwin].hi > hi)
+                                hi = r->win[r->nwin].hi;
+                }
+                struct window *w = &r->win[r->nwin - 1];
+                if (lo < w->lo)
+                        w->lo = lo;
+                if (hi > w->hi)
+                        w->hi = hi;
                 return 0;
         }
         if (r->nwin == r->win_cap) {
@@ -676,87 +705,182 @@ static int window_add(struct vg_rules *r, size_t lo, size_t hi, size_t join)
         return 0;
 }
 
-static bool ascii_alnum(unsigned char c)
+struct vg_cand {
+        struct vg_rules *r;
+        size_t from;
+        size_t until;
+};
+
+int vg_cand_add(struct vg_cand *c, size_t lo, size_t hi)
 {
-        return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+        if (lo < c->from)
+                lo = c->from;
+        if (hi > c->until)
+                hi = c->until;
+        return lo < hi ? window_add(c->r, lo, hi, 0) : 0;
 }
 
-/* Whether a match may start at s by the gate's head (see vg_gate). */
-static bool head_fits(const char *head, const unsigned char *b, size_t len, size_t s)
+/* The prefilter's pass over a chunk classifies 64 bytes at a time into bit
+ * masks (SSE2, the x86-64 baseline; a plain loop elsewhere), so that a block
+ * with nothing of interest costs a few instructions, and lists only what the
+ * gates read: the runs of digits (start and end, not every digit: a CSV of
+ * amounts and dates is a quarter digits) and the operator bytes. */
+static inline uint64_t mask16(const unsigned char *b, uint64_t *ops)
 {
-        size_t k = s;
-        for (const char *h = head; *h; h++) {
-                if (*h == 'b') {
-                        if (s > 0 && ascii_alnum(b[s - 1]))
-                                return false;
-                        continue;
-                }
-                if (k >= len)
-                        return true; /* the buffer ends: the pattern decides */
-                unsigned char c = b[k++];
-                if (*h == '9' && !(c >= '0' && c <= '9'))
-                        return false;
-                if (*h == 'A' && !((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
-                        return false;
+#if defined(__SSE2__)
+        __m128i v = _mm_loadu_si128((const __m128i *)b);
+        __m128i nine = _mm_set1_epi8(9);
+        __m128i x = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+        __m128i d = _mm_cmpeq_epi8(_mm_max_epu8(x, nine), nine);
+        __m128i o = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')),
+                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('='))),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('>')),
+                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))));
+        *ops = (unsigned)_mm_movemask_epi8(o);
+        return (unsigned)_mm_movemask_epi8(d);
+#else
+        uint64_t d = 0, o = 0;
+        for (unsigned i = 0; i < 16; i++) {
+                unsigned char c = b[i];
+                d |= (uint64_t)((unsigned char)(c - '0') < 10) << i;
+                o |= (uint64_t)(c == ':' || c == '=' || c == '>' || c == '\t') << i;
         }
-        return true;
+        *ops = o;
+        return d;
+#endif
 }
 
-/* Where the ASCII digits of buf[from, len) are (offsets fit: chunks are small,
- * and vg_detect_run takes the full pass for larger buffers). */
-static int digits_find(struct vg_rules *r, const char *buf, size_t len, size_t from)
+static inline uint64_t classify64(const unsigned char *b, uint64_t *ops)
 {
-        if (len + 1 > r->digits_cap) {
-                uint32_t *nd = reallocarray(r->digits, len + 1, sizeof(*nd));
-                if (!nd)
+        uint64_t d = 0, o = 0, t;
+        for (unsigned k = 0; k < 4; k++) {
+                d |= mask16(b + 16 * k, &t) << (16 * k);
+                o |= t << (16 * k);
+        }
+        *ops = o;
+        return d;
+}
+
+static int prescan(struct vg_rules *r, const char *buf, size_t len)
+{
+        /* at most one run per two bytes, one operator per byte */
+        if (len + 2 > r->pre_cap) {
+                size_t cap = len + 2;
+                uint32_t *a = reallocarray(r->run_s, cap / 2 + 1, sizeof(*a));
+                if (!a)
                         return -ENOMEM;
-                r->digits = nd;
-                r->digits_cap = len + 1;
+                r->run_s = a;
+                if (!(a = reallocarray(r->run_e, cap / 2 + 1, sizeof(*a))))
+                        return -ENOMEM;
+                r->run_e = a;
+                if (!(a = reallocarray(r->ops, cap, sizeof(*a))))
+                        return -ENOMEM;
+                r->ops = a;
+                r->pre_cap = cap;
         }
-        uint32_t *d = r->digits;
-        size_t n = 0;
-        /* branch-free: write every offset, keep the digits' */
-        for (size_t i = from; i < len; i++) {
-                d[n] = (uint32_t)i;
-                n += (unsigned char)(buf[i] - '0') < 10;
+        const unsigned char *b = (const unsigned char *)buf;
+        size_t ns = 0, ne = 0, no = 0;
+        uint64_t carry = 0; /* the byte before the block is a digit */
+        for (size_t i = 0; i < len; i += 64) {
+                unsigned char tail[64];
+                const unsigned char *p = b + i;
+                if (len - i < 64) {
+                        /* zeros: neither digits nor operators */
+                        memset(tail, 0, sizeof(tail));
+                        memcpy(tail, b + i, len - i);
+                        p = tail;
+                }
+                uint64_t o, d = classify64(p, &o);
+                if (!(d | o | carry))
+                        continue;
+                uint64_t prev = d << 1 | carry;
+                uint64_t st = d & ~prev, en = ~d & prev;
+                carry = d >> 63;
+                for (; st; st &= st - 1)
+                        r->run_s[ns++] = (uint32_t)(i + (size_t)__builtin_ctzll(st));
+                for (; en; en &= en - 1)
+                        r->run_e[ne++] = (uint32_t)(i + (size_t)__builtin_ctzll(en));
+                for (; o; o &= o - 1)
+                        r->ops[no++] = (uint32_t)(i + (size_t)__builtin_ctzll(o));
         }
-        r->ndigits = n;
+        if (carry)
+                r->run_e[ne++] = (uint32_t)len;
+        r->nruns = ns < ne ? ns : ne; /* equal: every run that starts ends */
+        r->nops = no;
         return 0;
 }
 
-/* The words of the folded text from `from` on (a word cut by `from` is not one:
- * no phrase starts inside a word). */
+/* Word bytes of the folded text (word_byte()) in b[0,16), as bits. */
+static inline uint64_t words16(const unsigned char *b)
+{
+#if defined(__SSE2__)
+        __m128i v = _mm_loadu_si128((const __m128i *)b);
+        __m128i nine = _mm_set1_epi8(9), z = _mm_set1_epi8(25);
+        __m128i d = _mm_cmpeq_epi8(_mm_max_epu8(_mm_sub_epi8(v, _mm_set1_epi8('0')), nine), nine);
+        __m128i a = _mm_cmpeq_epi8(_mm_max_epu8(_mm_sub_epi8(v, _mm_set1_epi8('a')), z), z);
+        return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(d, a), v));
+#else
+        uint64_t w = 0;
+        for (unsigned i = 0; i < 16; i++)
+                w |= (uint64_t)word_byte(b[i]) << i;
+        return w;
+#endif
+}
+
+/* The words of the folded text from `from` on that may start a phrase (a word
+ * cut by `from` is not one: no phrase starts inside a word), with their
+ * hashes and the next word's. Hashing every word was the cost of this gate
+ * (about 10 ns a word); the prefix bitmap turns most of them down first. */
 static int words_find(struct vg_rules *r, const char *buf, size_t len, size_t from)
 {
         const unsigned char *b = (const unsigned char *)buf;
         size_t n = 0;
-        size_t p = from;
-        if (p > 0)
-                while (p < len && word_byte(b[p]) && word_byte(b[p - 1]))
-                        p++;
-        while (p < len) {
-                while (p < len && !word_byte(b[p]))
-                        p++;
-                if (p == len)
-                        break;
-                size_t q = p + 1;
-                while (q < len && word_byte(b[q]))
-                        q++;
-                if (n == r->tok_cap) {
-                        size_t ncap = r->tok_cap ? r->tok_cap * 2 : 4096;
-                        uint32_t *nt = reallocarray(r->tok, ncap, sizeof(*nt));
-                        if (!nt)
-                                return -ENOMEM;
-                        r->tok = nt;
-                        uint64_t *nh = reallocarray(r->tokh, ncap, sizeof(*nh));
-                        if (!nh)
-                                return -ENOMEM;
-                        r->tokh = nh;
-                        r->tok_cap = ncap;
+        uint64_t carry = from > 0 && word_byte(b[from - 1]);
+        for (size_t i = from; i < len; i += 64) {
+                unsigned char tail[64];
+                const unsigned char *p = b + i;
+                if (len - i < 64) {
+                        memset(tail, 0, sizeof(tail));
+                        memcpy(tail, b + i, len - i);
+                        p = tail;
                 }
-                r->tok[n] = (uint32_t)p;
-                r->tokh[n++] = word_hash(b + p, q - p);
-                p = q;
+                uint64_t w = words16(p) | words16(p + 16) << 16 | words16(p + 32) << 32 |
+                             words16(p + 48) << 48;
+                uint64_t st = w & ~(w << 1 | carry);
+                carry = w >> 63;
+                for (; st; st &= st - 1) {
+                        size_t s = i + (size_t)__builtin_ctzll(st);
+                        /* buf[len] is the fold's terminating zero */
+                        unsigned key = b[s] | (word_byte(b[s + 1]) ? b[s + 1] : 0u) << 8;
+                        if (!(r->prefix[key >> 6] >> (key & 63) & 1))
+                                continue;
+                        if (n == r->tok_cap) {
+                                size_t ncap = r->tok_cap ? r->tok_cap * 2 : 1024;
+                                uint32_t *nt = reallocarray(r->tok, ncap, sizeof(*nt));
+                                if (!nt)
+                                        return -ENOMEM;
+                                r->tok = nt;
+                                uint64_t *nh = reallocarray(r->tokh, ncap, sizeof(*nh));
+                                if (!nh)
+                                        return -ENOMEM;
+                                r->tokh = nh;
+                                if (!(nh = reallocarray(r->tokn, ncap, sizeof(*nh))))
+                                        return -ENOMEM;
+                                r->tokn = nh;
+                                r->tok_cap = ncap;
+                        }
+                        size_t q = s + 1;
+                        while (q < len && word_byte(b[q]))
+                                q++;
+                        r->tok[n] = (uint32_t)s;
+                        r->tokh[n] = word_hash(b + s, q - s);
+                        while (q < len && !word_byte(b[q]))
+                                q++;
+                        size_t t = q;
+                        while (t < len && word_byte(b[t]))
+                                t++;
+                        r->tokn[n++] = t > q ? word_hash(b + q, t - q) : 0;
+                }
         }
         r->ntok = n;
         return 0;
@@ -773,32 +897,18 @@ static int windows_find(struct vg_rules *r, const struct rule *rule, const struc
         r->nwin = 0;
         int e = 0;
         switch (rule->gate) {
-        case GATE_DIGITS: {
-                /* A match starting at s holds digits d[k] .. d[k+N-1] with
-                 * s <= d[k] and d[k+N-1] < s + S. */
-                const uint32_t *d = r->digits;
-                size_t n = rule->det->gate.digits, span = rule->det->gate.span;
-                for (size_t k = 0; k + n <= r->ndigits && e == 0; k++) {
-                        size_t first = d[k], last = d[k + n - 1];
-                        if (last - first >= span)
-                                continue;
-                        size_t lo = last + 1 > span ? last + 1 - span : 0;
-                        size_t hi = first + 1;
-                        if (lo < from)
-                                lo = from;
-                        if (hi > until)
-                                hi = until;
-                        if (rule->det->gate.head) {
-                                /* windows overlap: each start once, in order */
-                                if (r->nwin > 0 && lo < r->win[r->nwin - 1].hi)
-                                        lo = r->win[r->nwin - 1].hi;
-                                for (size_t p = lo; p < hi && e == 0; p++)
-                                        if (head_fits(rule->det->gate.head, b, len, p))
-                                                e = window_add(r, p, p + 1, 0);
-                        } else if (lo < hi) {
-                                e = window_add(r, lo, hi, WINDOW_JOIN);
-                        }
-                }
+        case GATE_FIND: {
+                const struct vg_prescan p = {
+                    .b = b,
+                    .len = len,
+                    .run_s = r->run_s,
+                    .run_e = r->run_e,
+                    .nruns = r->nruns,
+                    .ops = r->ops,
+                    .nops = r->nops,
+                };
+                struct vg_cand c = {.r = r, .from = from, .until = until};
+                e = rule->det->gate.find(&p, &c);
                 break;
         }
         case GATE_BYTES: {
@@ -828,7 +938,7 @@ static int windows_find(struct vg_rules *r, const struct rule *rule, const struc
                  * phrase's (the last word of the buffer has no next: tried) */
                 for (size_t k = 0; k < r->ntok && r->tok[k] < until && e == 0; k++) {
                         uint64_t h = r->tokh[k];
-                        uint64_t hp = k + 1 < r->ntok ? pair_hash(h, r->tokh[k + 1]) : 0;
+                        uint64_t hp = r->tokn[k] ? pair_hash(h, r->tokn[k]) : 0;
                         const uint64_t *f = rule->filter;
                         bool maybe = (f[h >> 58] >> (h >> 52 & 63) & 1) ||
                                      (f[hp >> 58] >> (hp >> 52 & 63) & 1);
@@ -995,7 +1105,7 @@ int vg_detect_run(struct vg_detect *d, const char *buf, size_t len, size_t from,
         /* offsets of the prefilter are 32-bit */
         bool reference = r->reference || 2 * len + 1 >= UINT32_MAX;
         if (!reference && from < len) {
-                int e = digits_find(r, buf, len, from);
+                int e = prescan(r, buf, len);
                 if (e == 0 && r->any_phrases)
                         e = words_find(r, r->fold, flen, ffrom);
                 if (e < 0)
