@@ -484,8 +484,11 @@ static int tax_find(const struct vg_prescan *p, struct vg_cand *c)
 static int licence_find(const struct vg_prescan *p, struct vg_cand *c)
 {
         for (size_t k = 0; k < p->nruns; k++) {
-                size_t s = p->run_s[k];
-                if (p->run_e[k] - s < 2 || !run_word_start(p, k) || digits_before(p, k, s + 17) < 9)
+                size_t s = p->run_s[k], e = p->run_e[k];
+                /* a shorter run goes on with a letter or a space */
+                if (e - s < 2 ||
+                    (e - s < 9 && !(e < p->len && (p->b[e] == ' ' || vg_is_alpha(p->b[e])))) ||
+                    !run_word_start(p, k) || digits_before(p, k, s + 17) < 9)
                         continue;
                 size_t n = 0;
                 for (size_t q = s; q < s + 17 && q < p->len; q++) {
@@ -497,9 +500,9 @@ static int licence_find(const struct vg_prescan *p, struct vg_cand *c)
                 }
                 if (n < 9)
                         continue;
-                int e = vg_cand_add(c, s, s + 1);
-                if (e < 0)
-                        return e;
+                int r = vg_cand_add(c, s, s + 1);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -533,18 +536,30 @@ static int cni_find(const struct vg_prescan *p, struct vg_cand *c)
 {
         for (size_t k = 0; k < p->nruns; k++) {
                 size_t s = p->run_s[k], e = p->run_e[k];
-                /* the token around the run, when it is nine bytes long */
-                size_t ts = s, te = e;
-                while (ts > 0 && vg_is_alnum(p->b[ts - 1]) && e - ts < 10)
-                        ts--;
-                while (te < p->len && vg_is_alnum(p->b[te]) && te - ts < 10)
-                        te++;
-                bool token = te - ts == 9 && (ts != s || te != e) && !vg_alnum_at(p, ts - 1) &&
-                             !vg_alnum_at(p, te);
-                bool old = e - s >= 4 && run_word_start(p, k) && digits_before(p, k, s + 14) >= 11;
+                bool left = s > 0 && vg_is_alpha(p->b[s - 1]);
+                bool right = e < p->len && vg_is_alpha(p->b[e]);
+                /* the token around the run, when it is nine bytes long and
+                 * holds a letter */
+                bool token = false;
+                size_t at = s;
+                if (left || right) {
+                        size_t ts = s, te = e;
+                        while (ts > 0 && vg_is_alnum(p->b[ts - 1]) && e - ts < 10)
+                                ts--;
+                        while (te < p->len && vg_is_alnum(p->b[te]) && te - ts < 10)
+                                te++;
+                        token = te - ts == 9 && !vg_alnum_at(p, ts - 1) && !vg_alnum_at(p, te);
+                        at = ts;
+                }
+                /* the old card: a shorter run goes on with "2A"/"2B" or a space */
+                bool old = !left && e - s >= 4 &&
+                           (e - s >= 12 ||
+                            (e < p->len && (p->b[e] == ' ' || p->b[e] == 'A' || p->b[e] == 'B' ||
+                                            p->b[e] == 'a' || p->b[e] == 'b'))) &&
+                           digits_before(p, k, s + 14) >= 11;
                 if (!token && !old)
                         continue;
-                int r = vg_cand_add(c, token ? ts : s, (token ? ts : s) + 1);
+                int r = vg_cand_add(c, at, at + 1);
                 if (r < 0)
                         return r;
         }

@@ -31,5 +31,7 @@ unsigned long long vg_text_bytes(const struct vg_text *t);
  * the replacement (possibly empty) or NULL to keep it. Exposed so that redaction
  * sees the text exactly as the detectors do, and can map it back. */
 const char *vg_text_fold_seq(const unsigned char *s, size_t n, char tmp[2]);
+/* How many bytes s[0,n) starts with that are ASCII (below 0x80). */
+size_t vg_ascii_prefix(const unsigned char *s, size_t n);
 /* Length of the UTF-8 sequence led by c (1 for an invalid byte). */
 size_t vg_utf8_seq_len(unsigned char c);
