@@ -1147,27 +1147,29 @@ static int fold_chunk(struct vg_rules *r, const char *buf, size_t len, size_t *f
         size_t o = 0;
         for (size_t i = 0; i < len;) {
 #if defined(__SSE2__)
-                /* sixteen ASCII bytes at a time: 0.9 ns a byte before, with
-                 * the map written a byte at a time */
+                /* Sixteen bytes at a time, lower-cased, with their map; what
+                 * follows a byte past 0x7f is written again (out has room: the
+                 * fold never lengthens). 0.9 ns a byte before, the map written
+                 * a byte at a time. */
                 if (i + 16 <= len) {
                         __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-                        if (!_mm_movemask_epi8(v)) {
-                                __m128i z = _mm_set1_epi8(25);
-                                __m128i up = _mm_cmpeq_epi8(
-                                    _mm_max_epu8(_mm_sub_epi8(v, _mm_set1_epi8('A')), z), z);
-                                _mm_storeu_si128(
-                                    (__m128i *)(out + o),
-                                    _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(32))));
-                                __m128i m = _mm_add_epi32(_mm_set1_epi32((int)i),
-                                                          _mm_set_epi32(3, 2, 1, 0));
-                                for (int k = 0; k < 4; k++) {
-                                        _mm_storeu_si128((__m128i *)(map + o + 4 * k), m);
-                                        m = _mm_add_epi32(m, _mm_set1_epi32(4));
-                                }
-                                o += 16;
-                                i += 16;
-                                continue;
+                        __m128i z = _mm_set1_epi8(25);
+                        __m128i up =
+                            _mm_cmpeq_epi8(_mm_max_epu8(_mm_sub_epi8(v, _mm_set1_epi8('A')), z), z);
+                        _mm_storeu_si128((__m128i *)(out + o),
+                                         _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(32))));
+                        __m128i m =
+                            _mm_add_epi32(_mm_set1_epi32((int)i), _mm_set_epi32(3, 2, 1, 0));
+                        for (int k = 0; k < 4; k++) {
+                                _mm_storeu_si128((__m128i *)(map + o + 4 * k), m);
+                                m = _mm_add_epi32(m, _mm_set1_epi32(4));
                         }
+                        unsigned hi = (unsigned)_mm_movemask_epi8(v);
+                        size_t n = hi ? (size_t)__builtin_ctz(hi) : 16;
+                        o += n;
+                        i += n;
+                        if (n == 16)
+                                continue;
                 }
 #endif
                 if (s[i] < 0x80) {

@@ -101,23 +101,6 @@ static int put(struct vg_text *t, const char *s, size_t n)
         return 0;
 }
 
-/* Bytes of s[0,n) before the first one past 0x7f, eight at a time (most text
- * is ASCII: the byte loops of the sniff, the decoders and the sink were a
- * quarter of the plain-text detection time). */
-size_t vg_ascii_prefix(const unsigned char *s, size_t n)
-{
-        size_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-                uint64_t v;
-                memcpy(&v, s + i, 8);
-                if (v & 0x8080808080808080ull)
-                        break;
-        }
-        while (i < n && s[i] < 0x80)
-                i++;
-        return i;
-}
-
 /* Length of the UTF-8 sequence started by lead byte c (1 for invalid bytes, which
  * pass through as themselves). */
 size_t vg_utf8_seq_len(unsigned char c)
@@ -221,6 +204,12 @@ int vg_text_push(struct vg_text *t, const char *str, size_t n)
         while (i < n) {
                 if (s[i] < 0x80) {
                         i += vg_ascii_prefix(s + i, n - i);
+                        continue;
+                }
+                /* U+00C0..U+07FF (accented letters): kept as they are, and
+                 * not checked, as below (vg_text_fold_seq() changes none) */
+                if (s[i] >= 0xc3 && s[i] < 0xe0 && i + 2 <= n) {
+                        i += 2;
                         continue;
                 }
                 size_t want = vg_utf8_seq_len(s[i]);
