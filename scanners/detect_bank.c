@@ -306,7 +306,8 @@ static int card_find(const struct vg_prescan *p, struct vg_cand *c)
                         n += p->run_e[j] - p->run_s[j];
                 }
                 k = j + 1;
-                if (n < 13 || vg_alnum_at(p, s - 1))
+                /* the match ends where the chain does (the look-ahead) */
+                if (n < 13 || n > 19 || vg_alnum_at(p, s - 1))
                         continue;
                 int e = vg_cand_add(c, s, s + 1);
                 if (e < 0)
@@ -342,7 +343,10 @@ static int rib_find(const struct vg_prescan *p, struct vg_cand *c)
                         continue;
                 bool plain = false;
                 if (!vg_alnum_at(p, s - 1) && n >= 10) {
-                        plain = true;
+                        /* compact: the account's eleven characters start at
+                         * s + 10, so a run that ends before s + 21 goes on
+                         * with a letter (or ends with the branch code) */
+                        plain = n == 10 || n >= 21 || vg_is_alpha(p->b[p->run_e[k]]);
                 } else if (!vg_alnum_at(p, s - 1) && n == 5 && k + 1 < p->nruns) {
                         /* RIB_SEP: blanks, at most one of its punctuation marks */
                         size_t q = p->run_e[k];

@@ -246,13 +246,14 @@ static int phone_find(const struct vg_prescan *p, struct vg_cand *c)
                 bool plus = s > 0 && b[s - 1] == '+';
                 bool zero = b[s] == '0' && n >= 2 && b[s + 1] == '0';
                 bool national = false;
-                if (b[s] == '0' && n >= 2 && b[s + 1] != '0') {
+                if (b[s] == '0' && n >= 2 && n <= 10 && b[s + 1] != '0') {
+                        /* ten digits exactly, the tenth ending a run */
                         for (size_t j = k;
                              n < 10 && j + 1 < p->nruns && p->run_s[j + 1] == p->run_e[j] + 1 &&
                              phone_sep((char)b[p->run_e[j]]);
                              j++)
                                 n += p->run_e[j + 1] - p->run_s[j + 1];
-                        national = n >= 10;
+                        national = n == 10;
                 }
                 if (plus || zero) {
                         size_t d = 0;

@@ -463,10 +463,13 @@ static int tax_find(const struct vg_prescan *p, struct vg_cand *c)
                         j++;
                         n += p->run_e[j] - p->run_s[j];
                 }
-                /* n: the digits from run i to the chain's end */
+                /* n: the digits from run i to the chain's end. The
+                 * thirteenth digit ends a run (the look-ahead). */
                 for (size_t i = k; i <= j && n >= 13; i++) {
-                        size_t s = p->run_s[i];
-                        if (p->b[s] <= '3' && run_word_start(p, i)) {
+                        size_t s = p->run_s[i], m = 0, q = i;
+                        while (q <= j && (m += p->run_e[q] - p->run_s[q]) < 13)
+                                q++;
+                        if (m == 13 && p->b[s] <= '3' && run_word_start(p, i)) {
                                 int e = vg_cand_add(c, s, s + 1);
                                 if (e < 0)
                                         return e;
@@ -485,8 +488,9 @@ static int licence_find(const struct vg_prescan *p, struct vg_cand *c)
 {
         for (size_t k = 0; k < p->nruns; k++) {
                 size_t s = p->run_s[k], e = p->run_e[k];
-                /* a shorter run goes on with a letter or a space */
-                if (e - s < 2 ||
+                /* a shorter run goes on with a letter or a space; a longer
+                 * one than the twelve characters has a digit after them */
+                if (e - s < 2 || e - s > 12 ||
                     (e - s < 9 && !(e < p->len && (p->b[e] == ' ' || vg_is_alpha(p->b[e])))) ||
                     !run_word_start(p, k) || digits_before(p, k, s + 17) < 9)
                         continue;
@@ -552,8 +556,8 @@ static int cni_find(const struct vg_prescan *p, struct vg_cand *c)
                         at = ts;
                 }
                 /* the old card: a shorter run goes on with "2A"/"2B" or a space */
-                bool old = !left && e - s >= 4 &&
-                           (e - s >= 12 ||
+                bool old = !left && e - s >= 4 && e - s <= 12 &&
+                           (e - s == 12 ||
                             (e < p->len && (p->b[e] == ' ' || p->b[e] == 'A' || p->b[e] == 'B' ||
                                             p->b[e] == 'a' || p->b[e] == 'b'))) &&
                            digits_before(p, k, s + 14) >= 11;

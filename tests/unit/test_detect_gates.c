@@ -158,7 +158,15 @@ static void rib(struct out *o)
                         break;
         }
         char b[160];
-        switch (rnd(3)) {
+        switch (rnd(4)) {
+        case 3: { /* each gap on its own: compact runs of 10, 21 or 23 */
+                const char *g[3];
+                for (int i = 0; i < 3; i++)
+                        g[i] = (const char *[]){"", " ", ";", "\t"}[rnd(4)];
+                snprintf(b, sizeof(b), "RIB %s%s%s%s%s%s%s", bank, g[0], branch, g[1], acc, g[2],
+                         key);
+                break;
+        }
         case 0: {
                 const char *s = (const char *[]){" ",   "",  ";",   " | ",      "\t",
                                                  " / ", "-", ",  ", "         "}[rnd(9)];
