@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <strings.h>
 
 #include "text.h"
@@ -17,6 +18,9 @@ static bool utf8_valid_prefix(const unsigned char *s, size_t n)
 {
         size_t i = 0;
         while (i < n) {
+                i += vg_ascii_prefix(s + i, n - i);
+                if (i >= n)
+                        break;
                 unsigned char c = s[i];
                 size_t len;
                 uint32_t min;
@@ -54,7 +58,8 @@ static bool utf8_valid_prefix(const unsigned char *s, size_t n)
 static int utf16_guess(const unsigned char *s, size_t n)
 {
         size_t even = 0, odd = 0, pairs = n / 2;
-        if (pairs < 8)
+        /* no zero byte (memchr is fast): no UTF-16 */
+        if (pairs < 8 || !memchr(s, 0, n))
                 return -1;
         for (size_t i = 0; i + 1 < n; i += 2) {
                 even += s[i] == 0;
@@ -197,6 +202,19 @@ int vg_decoder_push(struct vg_decoder *d, struct vg_text *t, const unsigned char
         size_t i = 0;
         if (d->cs == VG_CS_CP1252) {
                 for (; i < n && e == 0; i++) {
+                        /* ASCII is itself: copied a run at a time */
+                        size_t a = vg_ascii_prefix(s + i, n - i);
+                        while (a > 0 && e == 0) {
+                                if (o.len >= OUT_MAX && (e = flush(&o, t)) < 0)
+                                        break;
+                                size_t k = OUT_MAX - o.len < a ? OUT_MAX - o.len : a;
+                                memcpy(o.buf + o.len, s + i, k);
+                                o.len += k;
+                                i += k;
+                                a -= k;
+                        }
+                        if (i >= n || e < 0)
+                                break;
                         unsigned char c = s[i];
                         uint32_t cp = c;
                         if (c >= 0x80 && c < 0xa0)

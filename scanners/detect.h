@@ -17,6 +17,7 @@
 
 struct vg_detect;
 struct vg_detector;
+struct vg_cand;
 struct vg_custom;
 struct vg_score;
 
@@ -47,6 +48,39 @@ struct vg_match {
         size_t raw_end;
         const struct vg_detector *det;
 };
+
+/* What the prefilter's one pass over a chunk found (detect.c): the text, its
+ * runs of ASCII digits (run_s[k] <= the run < run_e[k], in order, over the whole
+ * buffer, context included) and the offsets of the bytes ':' '=' '>' and tab. */
+struct vg_prescan {
+        const unsigned char *b;
+        size_t len;
+        const uint32_t *run_s;
+        const uint32_t *run_e;
+        size_t nruns;
+        const uint32_t *ops;
+        size_t nops;
+};
+/* A gate's find function adds windows [lo, hi) of possible match starts, in
+ * order (lo never decreasing); they are cut to the starts being counted. */
+int vg_cand_add(struct vg_cand *c, size_t lo, size_t hi);
+static inline bool vg_is_digit(unsigned char c)
+{
+        return (unsigned char)(c - '0') < 10;
+}
+static inline bool vg_is_alpha(unsigned char c)
+{
+        return (unsigned char)((c | 0x20) - 'a') < 26;
+}
+static inline bool vg_is_alnum(unsigned char c)
+{
+        return vg_is_digit(c) || vg_is_alpha(c);
+}
+/* Whether b[i] (i may be past either end: no byte) is an ASCII letter or digit. */
+static inline bool vg_alnum_at(const struct vg_prescan *p, size_t i)
+{
+        return i < p->len && vg_is_alnum(p->b[i]);
+}
 
 /* How far around a match a detector may look (context words, line checks). */
 #define VG_MAX_WINDOW 256
@@ -82,19 +116,17 @@ struct vg_detector {
          * so that the pattern runs only near the places that keep it. All zero:
          * no promise, the pattern runs over the whole text. */
         struct vg_gate {
-                /* At least `digits` ASCII digits, the first `digits` of them
-                 * within `span` bytes of the match start... */
-                unsigned digits;
-                unsigned span;
-                /* ...or one of the bytes of `bytes` at most `lead` bytes after
-                 * the match start. */
+                /* One of the bytes of `bytes` at most `lead` bytes after the
+                 * match start (found with memchr when it is one byte)... */
                 const char *bytes;
                 unsigned lead;
-                /* And, optionally, what every match starts with, one class a
-                 * byte: 'b' the byte before is no ASCII letter or digit (or there
-                 * is none), '9' a digit, 'A' an ASCII letter. Only worth it when
-                 * it is rare: each start that fits is then tried on its own. */
-                const char *head;
+                /* ...or a function that lists the windows of possible starts
+                 * from what the prefilter's pass found (struct vg_prescan): the
+                 * runs of digits and the operator bytes, which it reads against
+                 * the shape of the pattern (a card is a chain of 13 digits at
+                 * least, with single spaces or dashes). It must keep every start
+                 * where the pattern can match, whatever the check says. */
+                int (*find)(const struct vg_prescan *p, struct vg_cand *c);
         } gate;
         /* For a pattern of phrases built with vg_phrases_pattern(): the same
          * phrases, so that the engine tries the pattern only where the first

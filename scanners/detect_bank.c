@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 static bool is_digit(char c)
 {
@@ -273,6 +274,100 @@ static bool rib_check(const struct vg_match *m, struct vg_hit *h)
 /* "é" and "É" in UTF-8; the patterns of identifiers run over unfolded text. */
 #define E_ACUTE "(?:e|E|\\xc3\\xa9|\\xc3\\x89)"
 
+/* ---- Gates (see detect.c): where each pattern can start, read from the runs
+ * of digits. Each is a promise about the pattern, whatever the check says. */
+
+/* IBAN: two letters at a word start, then the check digits; so a run of two
+ * digits at least, after two letters that follow no letter or digit. */
+static int iban_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        for (size_t k = 0; k < p->nruns; k++) {
+                size_t s = p->run_s[k];
+                if (s < 2 || p->run_e[k] - s < 2 || !vg_is_alpha(p->b[s - 1]) ||
+                    !vg_is_alpha(p->b[s - 2]) || vg_alnum_at(p, s - 3))
+                        continue;
+                int e = vg_cand_add(c, s - 2, s - 1);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
+/* Cards: digits joined by single spaces or dashes, not after a digit and one of
+ * those (the look-behind), so a match starts at the first run of such a chain
+ * and the chain holds its 13 digits at least. */
+static int card_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        for (size_t k = 0; k < p->nruns;) {
+                size_t s = p->run_s[k], n = p->run_e[k] - s, j = k;
+                while (j + 1 < p->nruns && p->run_s[j + 1] == p->run_e[j] + 1 &&
+                       (p->b[p->run_e[j]] == ' ' || p->b[p->run_e[j]] == '-')) {
+                        j++;
+                        n += p->run_e[j] - p->run_s[j];
+                }
+                k = j + 1;
+                /* the match ends where the chain does (the look-ahead) */
+                if (n < 13 || n > 19 || vg_alnum_at(p, s - 1))
+                        continue;
+                int e = vg_cand_add(c, s, s + 1);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
+/* RIB: five digits at a run start (after no letter or digit), then either the
+ * other digits at once (a run of ten at least) or separators (blanks, one
+ * punctuation mark of RIB_SEP) and a run of five at least; or, labelled, a
+ * run of exactly five digits within 30 bytes after "banque" (6 + 24). */
+static bool rib_banque_before(const struct vg_prescan *p, size_t s)
+{
+        size_t lo = s > 30 ? s - 30 : 0;
+        for (size_t i = lo; i + 6 <= s; i++)
+                if ((p->b[i] | 0x20) == 'b' &&
+                    strncasecmp((const char *)p->b + i, "banque", 6) == 0)
+                        return true;
+        return false;
+}
+
+static bool rib_blank(unsigned char c)
+{
+        return c == ' ' || c == '\t';
+}
+
+static int rib_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        for (size_t k = 0; k < p->nruns; k++) {
+                size_t s = p->run_s[k], n = p->run_e[k] - s;
+                if (n < 5)
+                        continue;
+                bool plain = false;
+                if (!vg_alnum_at(p, s - 1) && n >= 10) {
+                        /* compact: the account's eleven characters start at
+                         * s + 10, so a run that ends before s + 21 goes on
+                         * with a letter (or ends with the branch code) */
+                        plain = n == 10 || n >= 21 || vg_is_alpha(p->b[p->run_e[k]]);
+                } else if (!vg_alnum_at(p, s - 1) && n == 5 && k + 1 < p->nruns) {
+                        /* RIB_SEP: blanks, at most one of its punctuation marks */
+                        size_t q = p->run_e[k];
+                        while (q < p->len && rib_blank(p->b[q]))
+                                q++;
+                        if (q < p->len && p->b[q] && strchr("-./|;,", p->b[q]))
+                                q++;
+                        while (q < p->len && rib_blank(p->b[q]))
+                                q++;
+                        plain = p->run_s[k + 1] == q && p->run_e[k + 1] - q >= 5;
+                }
+                bool labelled = n == 5 && rib_banque_before(p, s);
+                if (!plain && !labelled)
+                        continue;
+                int e = vg_cand_add(c, labelled ? (s > 30 ? s - 30 : 0) : s, s + 1);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
 const struct vg_detector vg_detectors_bank[] = {
     {
         .id = "iban",
@@ -283,7 +378,7 @@ const struct vg_detector vg_detectors_bank[] = {
         .check = iban_check,
         /* the check digits, at most 4 bytes in; "FR76" at a word start is rare
          * (digit windows alone: 99,000 per 32 MiB of the bench text) */
-        .gate = {.digits = 2, .span = 4, .head = "bAA99"},
+        .gate = {.find = iban_find},
     },
     {
         .id = "credit_card",
@@ -292,8 +387,7 @@ const struct vg_detector vg_detectors_bank[] = {
         .pattern = "(?<![0-9A-Za-z])(?<![0-9][ -])[0-9](?:[ -]?[0-9]){12,18}(?![ -]?[0-9])"
                    "(?![A-Za-z])",
         .check = card_check,
-        /* 13 digits and at most 12 separators */
-        .gate = {.digits = 13, .span = 25},
+        .gate = {.find = card_find},
     },
     {
         .id = "fr_rib",
@@ -309,8 +403,7 @@ const struct vg_detector vg_detectors_bank[] = {
                    "[^0-9]{1,48}?(?i:cl)" E_ACUTE "(?:[ \\t]*(?i:rib))?[^0-9A-Za-z\\n]{0,12}"
                    "[0-9]{2})(?![0-9A-Za-z])",
         .check = rib_check,
-        /* five digits first, or "banque", 24 bytes at most, then five digits */
-        .gate = {.digits = 5, .span = 35},
+        .gate = {.find = rib_find},
     },
     {.id = NULL},
 };

@@ -232,6 +232,47 @@ static bool phone_check(const struct vg_match *m, struct vg_hit *h)
 /* After the country code: separators, the optional trunk 0, then nine digits. */
 #define INTL_REST "[ .-]{0,2}(?:\\(0\\)[ .-]?|0[ .-]?)?[1-9](?:[ .-]?[0-9]){8}"
 
+/* Gate of phone_fr (see detect.c): a promise about the pattern. A national
+ * number starts with "0[1-9]" at a run start and is a chain of ten digits
+ * joined by single [ .-]; an international one starts with "00" at a run start,
+ * or "+" or "(+" just before the run of the country code, and holds eleven
+ * digits at least (code, nine digits) within 27 bytes of that run ("590) (0) "
+ * then nine digits and eight separators): 32 is taken. */
+static int phone_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        const unsigned char *b = p->b;
+        for (size_t k = 0; k < p->nruns; k++) {
+                size_t s = p->run_s[k], n = p->run_e[k] - s;
+                bool plus = s > 0 && b[s - 1] == '+';
+                bool zero = b[s] == '0' && n >= 2 && b[s + 1] == '0';
+                bool national = false;
+                if (b[s] == '0' && n >= 2 && n <= 10 && b[s + 1] != '0') {
+                        /* ten digits exactly, the tenth ending a run */
+                        for (size_t j = k;
+                             n < 10 && j + 1 < p->nruns && p->run_s[j + 1] == p->run_e[j] + 1 &&
+                             phone_sep((char)b[p->run_e[j]]);
+                             j++)
+                                n += p->run_e[j + 1] - p->run_s[j + 1];
+                        national = n == 10;
+                }
+                if (plus || zero) {
+                        size_t d = 0;
+                        for (size_t j = k; j < p->nruns && p->run_s[j] < s + 32; j++)
+                                d += p->run_e[j] - p->run_s[j];
+                        if (d < 11)
+                                plus = zero = false;
+                }
+                if (!plus && !zero && !national)
+                        continue;
+                size_t lo = plus ? (s >= 2 ? s - 2 : s - 1) : s;
+                size_t hi = zero || national ? s + 1 : s;
+                int e = vg_cand_add(c, lo, hi);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
 const struct vg_detector vg_detectors_contact[] = {
     {
         .id = "email",
@@ -250,9 +291,7 @@ const struct vg_detector vg_detectors_contact[] = {
         .pattern = "(?<![0-9A-Za-z+_@])(?:(?:\\+|00)" CC INTL_REST "|\\(\\+" CC "\\)" INTL_REST
                    "|0[1-9](?:[ .-]?[0-9]{2}){4})(?![0-9A-Za-z])",
         .check = phone_check,
-        /* 10 digits at least ("0X" and four pairs; "+33" or "0033" and nine),
-         * all within 32 bytes ("(+590) (0) 6 12 34 56 78" is 25) */
-        .gate = {.digits = 10, .span = 32},
+        .gate = {.find = phone_find},
     },
     {.id = NULL},
 };

@@ -390,6 +390,202 @@ static bool health_id_check(const struct vg_match *m, struct vg_hit *h)
         return mask(h, k, groups, 2);
 }
 
+/* ---- Gates (see detect.c): where each pattern can start, read from the runs
+ * of digits. Each is a promise about the pattern, whatever the check says. All
+ * these patterns start with a digit after no letter or digit (a run start),
+ * except the nine-character CNI, which is a whole token. */
+
+/* Whether a match may start at run k: no letter or digit before it. */
+static bool run_word_start(const struct vg_prescan *p, size_t k)
+{
+        return !vg_alnum_at(p, p->run_s[k] - 1);
+}
+
+/* Digits of the runs from run k on that start before `end` (a run that starts
+ * there counts whole: an upper bound). */
+static size_t digits_before(const struct vg_prescan *p, size_t k, size_t end)
+{
+        size_t n = 0;
+        for (; k < p->nruns && p->run_s[k] < end; k++)
+                n += p->run_e[k] - p->run_s[k];
+        return n;
+}
+
+/* NIR: [1234578], then twelve of [0-9ABab] and two digits, each after at most
+ * two of [ \t.-]: fifteen such units from a run start. */
+static bool nir_unit(unsigned char c)
+{
+        return vg_is_digit(c) || c == 'A' || c == 'B' || c == 'a' || c == 'b';
+}
+
+static bool nir_sep(unsigned char c)
+{
+        return c == ' ' || c == '\t' || c == '.' || c == '-';
+}
+
+static int nir_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        for (size_t k = 0; k < p->nruns; k++) {
+                size_t s = p->run_s[k];
+                unsigned char d = p->b[s];
+                if (d == '0' || d == '6' || d == '9' || !run_word_start(p, k))
+                        continue;
+                /* the run itself, then units and separators */
+                size_t units = p->run_e[k] - s, q = p->run_e[k], seps = 0;
+                while (units < 15 && q < p->len && seps <= 2) {
+                        if (nir_unit(p->b[q])) {
+                                units++;
+                                seps = 0;
+                        } else if (nir_sep(p->b[q])) {
+                                seps++;
+                        } else {
+                                break;
+                        }
+                        q++;
+                }
+                if (units < 15)
+                        continue;
+                int e = vg_cand_add(c, s, s + 1);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
+/* Tax number: [0-3] at a run start, then twelve digits, each after at most one
+ * space or dot: thirteen digits of a chain of runs joined by one of those. */
+static int tax_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        for (size_t k = 0; k < p->nruns;) {
+                size_t n = p->run_e[k] - p->run_s[k], j = k;
+                while (j + 1 < p->nruns && p->run_s[j + 1] == p->run_e[j] + 1 &&
+                       (p->b[p->run_e[j]] == ' ' || p->b[p->run_e[j]] == '.')) {
+                        j++;
+                        n += p->run_e[j] - p->run_s[j];
+                }
+                /* n: the digits from run i to the chain's end. The
+                 * thirteenth digit ends a run (the look-ahead). */
+                for (size_t i = k; i <= j && n >= 13; i++) {
+                        size_t s = p->run_s[i], m = 0, q = i;
+                        while (q <= j && (m += p->run_e[q] - p->run_s[q]) < 13)
+                                q++;
+                        if (m == 13 && p->b[s] <= '3' && run_word_start(p, i)) {
+                                int e = vg_cand_add(c, s, s + 1);
+                                if (e < 0)
+                                        return e;
+                        }
+                        n -= p->run_e[i] - s;
+                }
+                k = j + 1;
+        }
+        return 0;
+}
+
+/* Driving licence: twelve characters, digits but for "2A"/"2B" and two
+ * letters or digits, optionally spaced: at most 17 bytes of [0-9A-Za-z ] from
+ * a run of two digits at least, nine of them digits. */
+static int licence_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        for (size_t k = 0; k < p->nruns; k++) {
+                size_t s = p->run_s[k], e = p->run_e[k];
+                /* a shorter run goes on with a letter or a space; a longer
+                 * one than the twelve characters has a digit after them */
+                if (e - s < 2 || e - s > 12 ||
+                    (e - s < 9 && !(e < p->len && (p->b[e] == ' ' || vg_is_alpha(p->b[e])))) ||
+                    !run_word_start(p, k) || digits_before(p, k, s + 17) < 9)
+                        continue;
+                size_t n = 0;
+                for (size_t q = s; q < s + 17 && q < p->len; q++) {
+                        unsigned char b = p->b[q];
+                        if (vg_is_digit(b))
+                                n++;
+                        else if (!vg_is_alpha(b) && b != ' ')
+                                break;
+                }
+                if (n < 9)
+                        continue;
+                int r = vg_cand_add(c, s, s + 1);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* RPPS, FINESS, ADELI: a whole token of 11 or 9 digits, or [29], a hex letter
+ * and 7 digits. */
+static int health_id_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        for (size_t k = 0; k < p->nruns; k++) {
+                size_t s = p->run_s[k], n = p->run_e[k] - s, at;
+                if (vg_alnum_at(p, p->run_e[k]))
+                        continue;
+                if ((n == 9 || n == 11) && run_word_start(p, k))
+                        at = s;
+                else if (n == 7 && s >= 2 && (p->b[s - 2] == '2' || p->b[s - 2] == '9') &&
+                         (unsigned char)((p->b[s - 1] | 0x20) - 'a') < 6 && !vg_alnum_at(p, s - 3))
+                        at = s - 2;
+                else
+                        continue;
+                int e = vg_cand_add(c, at, at + 1);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
+/* CNI: the old card's twelve characters (digits but for "2A"/"2B", optional
+ * spaces: eleven digits at least within 14 bytes of a run of four), or a whole
+ * token of nine upper-case letters and digits, which holds a run. */
+static int cni_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        for (size_t k = 0; k < p->nruns; k++) {
+                size_t s = p->run_s[k], e = p->run_e[k];
+                bool left = s > 0 && vg_is_alpha(p->b[s - 1]);
+                bool right = e < p->len && vg_is_alpha(p->b[e]);
+                /* the token around the run, when it is nine bytes long and
+                 * holds a letter */
+                bool token = false;
+                size_t at = s;
+                if (left || right) {
+                        size_t ts = s, te = e;
+                        while (ts > 0 && vg_is_alnum(p->b[ts - 1]) && e - ts < 10)
+                                ts--;
+                        while (te < p->len && vg_is_alnum(p->b[te]) && te - ts < 10)
+                                te++;
+                        token = te - ts == 9 && !vg_alnum_at(p, ts - 1) && !vg_alnum_at(p, te);
+                        at = ts;
+                }
+                /* the old card: a shorter run goes on with "2A"/"2B" or a space */
+                bool old = !left && e - s >= 4 && e - s <= 12 &&
+                           (e - s == 12 ||
+                            (e < p->len && (p->b[e] == ' ' || p->b[e] == 'A' || p->b[e] == 'B' ||
+                                            p->b[e] == 'a' || p->b[e] == 'b'))) &&
+                           digits_before(p, k, s + 14) >= 11;
+                if (!token && !old)
+                        continue;
+                int r = vg_cand_add(c, at, at + 1);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Passport: a run of two digits (after no letter or digit), two letters with
+ * optional spaces, a run of five. */
+static int passport_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        for (size_t k = 0; k + 1 < p->nruns; k++) {
+                size_t s = p->run_s[k], gap = p->run_s[k + 1] - p->run_e[k];
+                if (p->run_e[k] - s != 2 || p->run_e[k + 1] - p->run_s[k + 1] != 5 || gap < 2 ||
+                    gap > 4 || !run_word_start(p, k))
+                        continue;
+                int e = vg_cand_add(c, s, s + 1);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
 const struct vg_detector vg_detectors_fr_id[] = {
     {
         .id = "fr_nir",
@@ -398,8 +594,7 @@ const struct vg_detector vg_detectors_fr_id[] = {
         .pattern = "(?<![0-9A-Za-z])[1234578](?:[ \\t.-]{0,2}[0-9ABab]){12}"
                    "[ \\t.-]{0,2}[0-9]{2}(?![0-9A-Za-z])",
         .check = nir_check,
-        /* the sex digit and the two key digits: 1 + 12 * 3 + 2 + 2 bytes at most */
-        .gate = {.digits = 3, .span = 41},
+        .gate = {.find = nir_find},
     },
     {
         .id = "fr_tax_id",
@@ -407,7 +602,7 @@ const struct vg_detector vg_detectors_fr_id[] = {
          * 901" on the notices). */
         .pattern = "(?<![0-9A-Za-z])[0-3](?:[ .]?[0-9]){12}(?![0-9A-Za-z])",
         .check = tax_check,
-        .gate = {.digits = 13, .span = 25},
+        .gate = {.find = tax_find},
         .context = tax_words,
         .window = 80,
         .context_required = true,
@@ -418,8 +613,7 @@ const struct vg_detector vg_detectors_fr_id[] = {
         .pattern = "(?<![0-9A-Za-z])[0-9]{2} ?(?:[0-9]{2}|2[ABab]) ?[0-9A-Za-z]{2} ?[0-9]{2} ?"
                    "[0-9]{2} ?[0-9]{2}(?![0-9A-Za-z])",
         .check = licence_check,
-        /* 2 + 1 + 6 digits; the whole is at most 17 bytes */
-        .gate = {.digits = 9, .span = 17},
+        .gate = {.find = licence_find},
         .context = licence_words,
         .window = 80,
         .context_required = true,
@@ -428,8 +622,7 @@ const struct vg_detector vg_detectors_fr_id[] = {
         .id = "fr_health_id",
         .pattern = "(?<![0-9A-Za-z])(?:[0-9]{11}|[0-9]{9}|[29][A-Fa-f][0-9]{7})(?![0-9A-Za-z])",
         .check = health_id_check,
-        /* 9 or 11 digits, or 1 + 7 */
-        .gate = {.digits = 8, .span = 9},
+        .gate = {.find = health_id_find},
         .context = health_words,
         .window = 80,
         .context_required = true,
@@ -442,6 +635,7 @@ const struct vg_detector vg_detectors_fr_id[] = {
         .pattern = "(?<![0-9A-Za-z])(?:[0-9]{4} ?(?:[0-9]{3}|2[ABab][0-9]) ?[0-9]{5}"
                    "|(?=[A-Z]{0,8}[0-9])(?=[0-9]{0,8}[A-Z])[0-9A-Z]{9})(?![0-9A-Za-z])",
         .check = cni_check,
+        .gate = {.find = cni_find},
         .context = cni_words,
         .window = 80,
         .context_required = true,
@@ -450,7 +644,7 @@ const struct vg_detector vg_detectors_fr_id[] = {
         .id = "fr_passport",
         .pattern = "(?<![0-9A-Za-z])[0-9]{2} ?[A-Za-z]{2} ?[0-9]{5}(?![0-9A-Za-z])",
         .check = passport_check,
-        .gate = {.digits = 7, .span = 11},
+        .gate = {.find = passport_find},
         .context = passport_words,
         .window = 80,
         .context_required = true,

@@ -703,6 +703,85 @@ static bool password_check(const struct vg_match *m, struct vg_hit *h)
         return w > 0;
 }
 
+/* ---- Gates (see detect.c): promises about the patterns, read from the
+ * offsets of the operator bytes ':' '=' '>' and tab. */
+
+static bool gate_blank(unsigned char c)
+{
+        return c == ' ' || c == '\t';
+}
+
+static bool gate_quote(unsigned char c)
+{
+        return c == '"' || c == '\'';
+}
+
+/* "name = value": an operator, at most four blanks, a quote, then sixteen
+ * bytes of the value's class at least. */
+static int assign_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        static const char value[] = "+/=_.~-";
+        for (size_t k = 0; k < p->nops; k++) {
+                size_t o = p->ops[k], q = o + 1;
+                if (p->b[o] == '\t')
+                        continue;
+                while (q < p->len && q - o <= 4 && gate_blank(p->b[q]))
+                        q++;
+                if (q < p->len && gate_quote(p->b[q]))
+                        q++;
+                size_t n = 0;
+                while (n < 16 && q + n < p->len &&
+                       (vg_is_alnum(p->b[q + n]) || (p->b[q + n] && strchr(value, p->b[q + n]))))
+                        n++;
+                if (n < 16)
+                        continue;
+                int e = vg_cand_add(c, o, o + 1);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
+/* Whether b[0,j) ends with the end of a password name, any case: passWORD,
+ * passWD, pWD, passphraSE, passWORT, mot de passE, mDP. */
+static bool pass_name_end(const unsigned char *b, size_t j)
+{
+        if (j < 2)
+                return false;
+        unsigned x = (unsigned)(b[j - 2] | 0x20) << 8 | (b[j - 1] | 0x20);
+        return x == ('r' << 8 | 'd') || x == ('w' << 8 | 'd') || x == ('s' << 8 | 'e') ||
+               x == ('r' << 8 | 't') || x == ('d' << 8 | 'p');
+}
+
+/* password: the operator after the end of a name, an optional quote and at
+ * most four blanks; the name is 12 bytes at most ("mot de passe"), so the match
+ * starts at most 17 bytes before the operator. Or "://" where it starts. */
+static int password_find(const struct vg_prescan *p, struct vg_cand *c)
+{
+        for (size_t k = 0; k < p->nops; k++) {
+                size_t o = p->ops[k], lo = o, hi = o;
+                const unsigned char *b = p->b;
+                if (b[o] == ':' && o + 2 < p->len && b[o + 1] == '/' && b[o + 2] == '/')
+                        hi = o + 1;
+                for (size_t j = o, n = 0;; j--, n++) {
+                        if (pass_name_end(b, j) ||
+                            (j > 0 && gate_quote(b[j - 1]) && pass_name_end(b, j - 1))) {
+                                lo = o > 17 ? o - 17 : 0;
+                                hi = o + 1;
+                                break;
+                        }
+                        if (n == 4 || j == 0 || !gate_blank(b[j - 1]))
+                                break;
+                }
+                if (lo == hi)
+                        continue;
+                int e = vg_cand_add(c, lo, hi);
+                if (e < 0)
+                        return e;
+        }
+        return 0;
+}
+
 const struct vg_detector vg_detectors_secret[] = {
     {
         .id = "secret_key",
@@ -754,6 +833,7 @@ const struct vg_detector vg_detectors_secret[] = {
         /* =, :, := , => or a tag, then a value; the name is looked for behind */
         .pattern = "[=:>][ \\t]{0,4}[\"']?[A-Za-z0-9+/=_.~-]{16,512}",
         .check = token_check,
+        .gate = {.find = assign_find},
     },
     {
         .id = "api_token",
@@ -770,9 +850,7 @@ const struct vg_detector vg_detectors_secret[] = {
          * looked for by the check, so the pattern starts on a rare "://" */
         "|://[^\\s/:@\"'<>]{1,64}:[^\\s/@\"'<>]{1,128}@[A-Za-z0-9.-]{1,253}",
         .check = password_check,
-        /* the operator after a name of at most 12 bytes, a quote and four
-         * blanks; "://" at the start */
-        .gate = {.bytes = ":=>\t", .lead = 17},
+        .gate = {.find = password_find},
     },
     {.id = NULL},
 };

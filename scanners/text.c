@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -202,7 +203,13 @@ int vg_text_push(struct vg_text *t, const char *str, size_t n)
         size_t run = i; /* start of a run of bytes copied unchanged */
         while (i < n) {
                 if (s[i] < 0x80) {
-                        i++;
+                        i += vg_ascii_prefix(s + i, n - i);
+                        continue;
+                }
+                /* U+00C0..U+07FF (accented letters): kept as they are, and
+                 * not checked, as below (vg_text_fold_seq() changes none) */
+                if (s[i] >= 0xc3 && s[i] < 0xe0 && i + 2 <= n) {
+                        i += 2;
                         continue;
                 }
                 size_t want = vg_utf8_seq_len(s[i]);
