@@ -611,21 +611,28 @@ void vg_rules_trim(struct vg_rules *r)
 {
         free(r->fold);
         free(r->fold_map);
-        free(r->digits);
+        free(r->run_s);
+        free(r->run_e);
+        free(r->ops);
         free(r->win);
         free(r->tok);
         free(r->tokh);
+        free(r->tokn);
         r->fold = NULL;
         r->fold_map = NULL;
         r->fold_cap = 0;
-        r->digits = NULL;
-        r->digits_cap = 0;
-        r->ndigits = 0;
+        r->run_s = NULL;
+        r->run_e = NULL;
+        r->ops = NULL;
+        r->nruns = 0;
+        r->nops = 0;
+        r->pre_cap = 0;
         r->win = NULL;
         r->win_cap = 0;
         r->nwin = 0;
         r->tok = NULL;
         r->tokh = NULL;
+        r->tokn = NULL;
         r->tok_cap = 0;
         r->ntok = 0;
         /* The match data keeps the interpreter's frames (anchored searches do
