@@ -1901,7 +1901,7 @@ struct layout {
         struct doc *d;
         double x0, y0, x1, y1; /* the page's box */
         bool in_line;
-        double base, line_fs, end_x, fs;
+        double base, line_fs, end_x, start_x, fs;
         const struct font *font;
         bool pending_space;
         unsigned word_len, words;
@@ -1985,8 +1985,14 @@ static int glyph(struct layout *L, const struct font *f, double x, double base, 
                 double gap = x - L->end_x;
                 bool changed = f != L->font || fabs(fs - L->fs) > 0.001;
                 bool space;
-                if (gap < -0.05 * L->fs)
+                /* poppler starts a new word when glyphs overlap by more than
+                 * minDupBreakOverlap (0.2); a tighter kerning is one word */
+                if (gap < -0.15 * L->fs)
                         return UNSURE; /* backwards or overlapping */
+                /* a glyph starting within 0.1 em of the last one's start is a
+                 * duplicate to poppler (fake bold), which drops it */
+                if (x - L->start_x < 0.15 * L->fs)
+                        return UNSURE;
                 if (gap > GAP_MAX * L->fs || gap > GAP_MAX * fs)
                         return UNSURE;
                 if (L->pending_space || changed) {
@@ -2019,6 +2025,7 @@ static int glyph(struct layout *L, const struct font *f, double x, double base, 
         L->font = f;
         L->fs = fs;
         L->end_x = x + dx;
+        L->start_x = x;
         L->word_len += (unsigned)nu;
         for (size_t i = 0; i < nu; i++)
                 if ((e = out_utf8(&d->out, u[i])) < 0)
@@ -2478,7 +2485,7 @@ struct inherit {
         struct obj *res, *mbox, *cbox, *rotate;
 };
 
-static bool read_box(struct obj *o, double b[4])
+static bool read_box(struct obj *o, double b[4], double min)
 {
         if (!o || o->t != T_ARR || o->u.a.n != 4)
                 return false;
@@ -2496,9 +2503,13 @@ static bool read_box(struct obj *o, double b[4])
                 b[1] = b[3];
                 b[3] = t;
         }
-        return b[2] - b[0] >= 10 && b[3] - b[1] >= 10;
+        return b[2] - b[0] >= min && b[3] - b[1] >= min;
 }
 
+/* Annotations, after the page's text as poppler-glib gives them: only links,
+ * whose text (/Contents, a footnote number in LibreOffice's PDFs) is read as
+ * extract_pdf.c reads it; any other annotation (notes, markup, files, widgets):
+ * poppler reads the file. */
 static int read_annots(struct doc *d, struct obj *page)
 {
         struct obj *annots = NULL;
@@ -2507,15 +2518,23 @@ static int read_annots(struct doc *d, struct obj *page)
                 return e;
         if (annots->t != T_ARR)
                 return UNSURE;
-        /* Links without text are all poppler-glib reads nothing from; any other
-         * annotation: poppler reads it. */
         for (size_t i = 0; i < annots->u.a.n; i++) {
-                struct obj *a = NULL;
+                struct obj *a = NULL, *rect = NULL, *contents = NULL;
+                double box[4];
                 if ((e = resolve(d, &annots->u.a.v[i], &a)) < 0)
                         return e;
-                if (!a || a->t != T_DICT || !is_name(dget(a, "Subtype"), "Link") ||
-                    dget(a, "Contents") || dget(a, "T") || dget(a, "Subj") || dget(a, "RC"))
+                if (!a || a->t != T_DICT || !is_name(dget(a, "Subtype"), "Link") || dget(a, "T") ||
+                    dget(a, "Subj") || dget(a, "RC") || dget(a, "Popup"))
                         return UNSURE;
+                if ((e = rget(d, a, "Rect", &rect)) < 0 ||
+                    (e = rget(d, a, "Contents", &contents)) < 0)
+                        return e;
+                if (!read_box(rect, box, 0))
+                        return UNSURE; /* poppler drops an annotation without a Rect */
+                if (contents && contents->t != T_STR)
+                        return UNSURE;
+                if (contents && (e = out_text_string(d, contents)) < 0)
+                        return e;
         }
         return 0;
 }
@@ -2527,8 +2546,6 @@ static int read_page(struct doc *d, struct obj *page, const struct inherit *in)
                 return e;
         if (++d->pages > FAST_MAX_PAGES)
                 return UNSURE;
-        if ((e = read_annots(d, page)) < 0)
-                return e;
         if (dget(page, "UserUnit"))
                 return UNSURE;
         struct obj *res = NULL, *rot = NULL, *mb = NULL, *cb = NULL, *contents = NULL;
@@ -2540,10 +2557,10 @@ static int read_page(struct doc *d, struct obj *page, const struct inherit *in)
         if (rot && (!num_of(rot, &r) || fmod(r, 360) != 0))
                 return UNSURE;
         double box[4], crop[4];
-        if (!read_box(mb, box))
+        if (!read_box(mb, box, 10))
                 return UNSURE;
         if (cb) {
-                if (!read_box(cb, crop))
+                if (!read_box(cb, crop, 10))
                         return UNSURE;
                 for (int i = 0; i < 4; i++)
                         if (fabs(crop[i] - box[i]) > 0.01)
@@ -2596,9 +2613,9 @@ static int read_page(struct doc *d, struct obj *page, const struct inherit *in)
         if (!e)
                 e = line_end(&I->L);
         free(I);
-        if (e < 0)
+        if (e < 0 || (e = out_end_piece(d, start)) < 0)
                 return e;
-        return out_end_piece(d, start);
+        return read_annots(d, page);
 }
 
 static int walk_pages(struct doc *d, struct obj *node, uint32_t num, struct inherit in,
