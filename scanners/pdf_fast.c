@@ -1909,8 +1909,47 @@ struct layout {
         double lxmin, lxmax;
         bool have_prev;
         double pxmin, pxmax;
-        size_t start;
+        /* text of the page on its way to d->out, in blocks */
+        size_t stage_len;
+        char stage[4096];
 };
+
+static int stage_flush(struct layout *L)
+{
+        int e = vg_buf_append(&L->d->out, L->stage, L->stage_len);
+        L->stage_len = 0;
+        return e == -ENOBUFS ? UNSURE : e;
+}
+
+static int stage_put(struct layout *L, uint32_t u)
+{
+        if (L->stage_len + 4 > sizeof(L->stage)) {
+                int e = stage_flush(L);
+                if (e < 0)
+                        return e;
+        }
+        char *s = L->stage + L->stage_len;
+        if (u < 0x80) {
+                s[0] = (char)u;
+                L->stage_len += 1;
+        } else if (u < 0x800) {
+                s[0] = (char)(0xC0 | u >> 6);
+                s[1] = (char)(0x80 | (u & 0x3F));
+                L->stage_len += 2;
+        } else if (u < 0x10000) {
+                s[0] = (char)(0xE0 | u >> 12);
+                s[1] = (char)(0x80 | ((u >> 6) & 0x3F));
+                s[2] = (char)(0x80 | (u & 0x3F));
+                L->stage_len += 3;
+        } else {
+                s[0] = (char)(0xF0 | u >> 18);
+                s[1] = (char)(0x80 | ((u >> 12) & 0x3F));
+                s[2] = (char)(0x80 | ((u >> 6) & 0x3F));
+                s[3] = (char)(0x80 | (u & 0x3F));
+                L->stage_len += 4;
+        }
+        return 0;
+}
 
 static int line_end(struct layout *L)
 {
@@ -1944,7 +1983,6 @@ static void word_break(struct layout *L)
 static int glyph(struct layout *L, const struct font *f, double x, double base, double dx,
                  double fs, const uint32_t *u, size_t nu)
 {
-        struct doc *d = L->d;
         if (nu == 1 &&
             (u[0] == 0x20 || u[0] == 0xA0 || u[0] == 0x09 || (u[0] >= 0x2000 && u[0] <= 0x200A) ||
              u[0] == 0x3000 || u[0] == 0x202F || u[0] == 0x205F)) {
@@ -1969,8 +2007,8 @@ static int glyph(struct layout *L, const struct font *f, double x, double base, 
                         return UNSURE;
                 if ((e = line_end(L)) < 0)
                         return e;
-                if ((e = vg_buf_appendc(&d->out, '\n')) < 0)
-                        return e == -ENOBUFS ? UNSURE : e;
+                if ((e = stage_put(L, '\n')) < 0)
+                        return e;
         }
         if (!L->in_line) {
                 L->in_line = true;
@@ -2016,8 +2054,8 @@ static int glyph(struct layout *L, const struct font *f, double x, double base, 
                                 space = false;
                         }
                 }
-                if (space && (e = vg_buf_appendc(&d->out, ' ')) < 0)
-                        return e == -ENOBUFS ? UNSURE : e;
+                if (space && (e = stage_put(L, ' ')) < 0)
+                        return e;
                 if (x + dx > L->lxmax)
                         L->lxmax = x + dx;
         }
@@ -2028,7 +2066,7 @@ static int glyph(struct layout *L, const struct font *f, double x, double base, 
         L->start_x = x;
         L->word_len += (unsigned)nu;
         for (size_t i = 0; i < nu; i++)
-                if ((e = out_utf8(&d->out, u[i])) < 0)
+                if ((e = stage_put(L, u[i])) < 0)
                         return e;
         return 0;
 }
@@ -2133,59 +2171,38 @@ static int show(struct interp *I, const unsigned char *s, size_t n)
         size_t step = f->two_byte ? 2 : 1;
         if (n % step)
                 return UNSURE;
+        /* device space: the text matrix then the CTM, both without rotation or
+         * skew (checked when set), so x and y scale and move independently */
+        const struct mat *c = &g->ctm;
+        double ax = I->tm.a * c->a, y = I->tm.f * c->d + c->f, fs = g->size * I->tm.d * c->d;
         for (size_t i = 0; i < n; i += step) {
                 uint32_t code = step == 2 ? (uint32_t)s[i] << 8 | s[i + 1] : s[i];
                 uint32_t at = f->map[code];
                 if (!at || f->width[code] < 0)
                         return UNSURE; /* a code without text or width */
-                double w0 = f->width[code] / 1000.0;
-                double tx = w0 * g->size + g->tc + (step == 1 && code == 32 ? g->tw : 0);
-                /* device position: the text matrix then the CTM (both without
-                 * rotation or skew, checked when set) */
-                struct mat trm = mat_mul(I->tm, g->ctm);
-                double x = trm.e, y = trm.f;
-                double dx = tx * trm.a;
-                double fs = g->size * trm.d;
-                int e = glyph(&I->L, f, x, y, dx, fs, &f->uni[at + 1], f->uni[at]);
+                double tx = f->width[code] / 1000.0 * g->size + g->tc +
+                            (step == 1 && code == 32 ? g->tw : 0);
+                double x = I->tm.e * c->a + c->e;
+                int e = glyph(&I->L, f, x, y, tx * ax, fs, &f->uni[at + 1], f->uni[at]);
                 if (e < 0)
                         return e;
                 I->tm.e += tx * I->tm.a;
-                I->tm.f += tx * I->tm.b;
         }
-        return 0;
-}
-
-static int string_arg(const struct arg *a, unsigned char **ret, size_t *n)
-{
-        struct lex x = {a->p + 1, a->p + a->n};
-        size_t len;
-        bool hex = a->p[0] == '<';
-        struct lex probe = x;
-        int e = hex ? lex_hex(&probe, NULL, &len) : lex_literal(&probe, NULL, &len);
-        if (e < 0)
-                return e;
-        unsigned char *b = malloc(len + 1);
-        if (!b)
-                return -ENOMEM;
-        e = hex ? lex_hex(&x, b, &len) : lex_literal(&x, b, &len);
-        if (e < 0) {
-                free(b);
-                return e;
-        }
-        *ret = b;
-        *n = len;
         return 0;
 }
 
 static int show_arg(struct interp *I, const struct arg *a)
 {
-        unsigned char *s;
-        size_t n;
-        int e = string_arg(a, &s, &n);
-        if (e < 0)
-                return e;
-        e = show(I, s, n);
-        free(s);
+        unsigned char small[1024], *b = small;
+        if (a->n > sizeof(small) && !(b = malloc(a->n)))
+                return -ENOMEM;
+        struct lex x = {a->p + 1, a->p + a->n};
+        size_t len = 0;
+        int e = a->p[0] == '<' ? lex_hex(&x, b, &len) : lex_literal(&x, b, &len);
+        if (!e)
+                e = show(I, b, len);
+        if (b != small)
+                free(b);
         return e;
 }
 
@@ -2233,28 +2250,95 @@ static int td(struct interp *I, double tx, double ty)
 
 /* Operators poppler knows, with their operand counts (Gfx.cc's table); -1:
  * variable. Operands are checked where the value matters. */
+enum { OP_TEXT = 1, OP_HANDLED = 2 };
+
 struct op {
         const char *name;
         int nargs;
+        unsigned flags; /* OP_TEXT: only between BT and ET; OP_HANDLED: see exec_op */
 };
 
 static const struct op ops[] = {
-    {"\"", 3}, {"'", 1},  {"B", 0},   {"B*", 0},   {"BDC", 2},  {"BI", 0},  {"BMC", 1}, {"BT", 0},
-    {"BX", 0}, {"CS", 1}, {"DP", 2},  {"Do", 1},   {"EI", 0},   {"EMC", 0}, {"ET", 0},  {"EX", 0},
-    {"F", 0},  {"G", 1},  {"ID", 0},  {"J", 1},    {"K", 4},    {"M", 1},   {"MP", 1},  {"Q", 0},
-    {"RG", 3}, {"S", 0},  {"SC", -1}, {"SCN", -1}, {"T*", 0},   {"TD", 2},  {"TJ", 1},  {"TL", 1},
-    {"Tc", 1}, {"Td", 2}, {"Tf", 2},  {"Tj", 1},   {"Tm", 6},   {"Tr", 1},  {"Ts", 1},  {"Tw", 1},
-    {"Tz", 1}, {"W", 0},  {"W*", 0},  {"b", 0},    {"b*", 0},   {"c", 6},   {"cm", 6},  {"cs", 1},
-    {"d", 2},  {"d0", 2}, {"d1", 6},  {"f", 0},    {"f*", 0},   {"g", 1},   {"gs", 1},  {"h", 0},
-    {"i", 1},  {"j", 1},  {"k", 4},   {"l", 2},    {"m", 2},    {"n", 0},   {"q", 0},   {"re", 4},
-    {"rg", 3}, {"ri", 1}, {"s", 0},   {"sc", -1},  {"scn", -1}, {"sh", 1},  {"v", 4},   {"w", 1},
-    {"y", 4},
+    {"\"", 3, OP_TEXT | OP_HANDLED},
+    {"'", 1, OP_TEXT | OP_HANDLED},
+    {"B", 0, 0},
+    {"B*", 0, 0},
+    {"BDC", 2, OP_HANDLED},
+    {"BI", 0, OP_HANDLED},
+    {"BMC", 1, 0},
+    {"BT", 0, OP_HANDLED},
+    {"BX", 0, OP_HANDLED},
+    {"CS", 1, 0},
+    {"DP", 2, OP_HANDLED},
+    {"Do", 1, OP_HANDLED},
+    {"EI", 0, OP_HANDLED},
+    {"EMC", 0, 0},
+    {"ET", 0, OP_HANDLED},
+    {"EX", 0, OP_HANDLED},
+    {"F", 0, 0},
+    {"G", 1, 0},
+    {"ID", 0, OP_HANDLED},
+    {"J", 1, 0},
+    {"K", 4, 0},
+    {"M", 1, 0},
+    {"MP", 1, 0},
+    {"Q", 0, OP_HANDLED},
+    {"RG", 3, 0},
+    {"S", 0, 0},
+    {"SC", -1, 0},
+    {"SCN", -1, 0},
+    {"T*", 0, OP_TEXT | OP_HANDLED},
+    {"TD", 2, OP_TEXT | OP_HANDLED},
+    {"TJ", 1, OP_TEXT | OP_HANDLED},
+    {"TL", 1, OP_HANDLED},
+    {"Tc", 1, OP_HANDLED},
+    {"Td", 2, OP_TEXT | OP_HANDLED},
+    {"Tf", 2, OP_HANDLED},
+    {"Tj", 1, OP_TEXT | OP_HANDLED},
+    {"Tm", 6, OP_TEXT | OP_HANDLED},
+    {"Tr", 1, OP_HANDLED},
+    {"Ts", 1, OP_HANDLED},
+    {"Tw", 1, OP_HANDLED},
+    {"Tz", 1, OP_HANDLED},
+    {"W", 0, 0},
+    {"W*", 0, 0},
+    {"b", 0, 0},
+    {"b*", 0, 0},
+    {"c", 6, 0},
+    {"cm", 6, OP_HANDLED},
+    {"cs", 1, 0},
+    {"d", 2, 0},
+    {"d0", 2, OP_HANDLED},
+    {"d1", 6, OP_HANDLED},
+    {"f", 0, 0},
+    {"f*", 0, 0},
+    {"g", 1, 0},
+    {"gs", 1, OP_HANDLED},
+    {"h", 0, 0},
+    {"i", 1, 0},
+    {"j", 1, 0},
+    {"k", 4, 0},
+    {"l", 2, 0},
+    {"m", 2, 0},
+    {"n", 0, 0},
+    {"q", 0, OP_HANDLED},
+    {"re", 4, 0},
+    {"rg", 3, 0},
+    {"ri", 1, 0},
+    {"s", 0, 0},
+    {"sc", -1, 0},
+    {"scn", -1, 0},
+    {"sh", 1, 0},
+    {"v", 4, 0},
+    {"w", 1, 0},
+    {"y", 4, 0},
 };
 
 static const struct op *op_find(const unsigned char *p, size_t n)
 {
         for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-                if (strlen(ops[i].name) == n && memcmp(ops[i].name, p, n) == 0)
+                if (ops[i].name[0] == p[0] && strncmp(ops[i].name, (const char *)p, n) == 0 &&
+                    ops[i].name[n] == 0)
                         return &ops[i];
         return NULL;
 }
@@ -2299,11 +2383,15 @@ static int exec_op(struct interp *I, const struct op *op)
         int e;
         if (op->nargs >= 0 && I->nargs != (unsigned)op->nargs)
                 return UNSURE;
-        bool text_op = !strcmp(n, "Td") || !strcmp(n, "TD") || !strcmp(n, "Tm") ||
-                       !strcmp(n, "T*") || !strcmp(n, "Tj") || !strcmp(n, "TJ") || n[0] == '\'' ||
-                       n[0] == '"';
-        if (text_op && !I->in_text)
+        if (!(op->flags & OP_HANDLED))
+                return 0; /* painting, colour, paths, clipping: no text */
+        if ((op->flags & OP_TEXT) && !I->in_text)
                 return UNSURE; /* outside BT/ET: poppler's rules differ */
+        if (n[0] == 'T' && (n[1] == 'j' || n[1] == 'J') && !n[2]) { /* the most common */
+                if (A[0].t != (n[1] == 'j' ? A_STR : A_ARR))
+                        return UNSURE;
+                return n[1] == 'j' ? show_arg(I, &A[0]) : show_array(I, &A[0]);
+        }
         if (!strcmp(n, "BT")) {
                 if (I->in_text)
                         return UNSURE;
@@ -2369,14 +2457,6 @@ static int exec_op(struct interp *I, const struct op *op)
                         return UNSURE;
         } else if (!strcmp(n, "T*")) {
                 td(I, 0, -g->tl);
-        } else if (!strcmp(n, "Tj")) {
-                if (A[0].t != A_STR)
-                        return UNSURE;
-                return show_arg(I, &A[0]);
-        } else if (!strcmp(n, "TJ")) {
-                if (A[0].t != A_ARR)
-                        return UNSURE;
-                return show_array(I, &A[0]);
         } else if (!strcmp(n, "'")) {
                 if (A[0].t != A_STR)
                         return UNSURE;
@@ -2612,6 +2692,8 @@ static int read_page(struct doc *d, struct obj *page, const struct inherit *in)
                 e = UNSURE; /* BT without ET */
         if (!e)
                 e = line_end(&I->L);
+        if (!e)
+                e = stage_flush(&I->L);
         free(I);
         if (e < 0 || (e = out_end_piece(d, start)) < 0)
                 return e;
