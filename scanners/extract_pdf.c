@@ -35,8 +35,9 @@
 
 /* Acrobat looks for %%EOF in the last 1024 bytes; so do we. */
 #define TAIL_MAX 1024
-/* Larger PDFs are left to poppler: the fast path holds the whole file. */
-#define FAST_MAX_FILE (64u << 20)
+/* Larger PDFs are left to poppler: the fast path holds the whole file (and, at
+ * worst, 32 MiB of parsed objects, a 32 MiB stream and 16 MiB of text). */
+#define FAST_MAX_FILE (32u << 20)
 
 /* Which path reads PDFs (pdf_fast.c), from VIGIE_PDF_FAST read once when the
  * first engine is created (vg_pdf_preload): unset or "auto", the fast path with

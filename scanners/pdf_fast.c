@@ -73,7 +73,8 @@ static int unsure_at(int line)
 /* Own limits: past one, poppler reads the file (and applies the scan limits). */
 #define FAST_MAX_PAGES   4096        /* poppler checks the time between pages */
 #define FAST_MAX_OBJECTS (1u << 20)  /* xref entries */
-#define FAST_MAX_ARENA   (64u << 20) /* parsed objects, object streams, CMaps */
+#define FAST_MAX_ARENA   (32u << 20) /* parsed objects, object streams, CMaps */
+#define FAST_MAX_STREAM  (32u << 20) /* one decoded stream */
 #define FAST_MAX_DECODED (96u << 20) /* bytes inflated in all */
 #define FAST_MAX_TEXT    (16u << 20) /* text kept until the end */
 #define FAST_MAX_DEPTH   32          /* nesting of objects, page tree depth */
@@ -81,6 +82,8 @@ static int unsure_at(int line)
 #define FAST_MAX_ARGS    33          /* operands of one operator (as poppler) */
 #define FAST_MAX_GSTACK  64          /* q nesting */
 #define FAST_MAX_ARRAY   (1u << 20)  /* items of one array */
+#define FAST_MAX_FONTS   256         /* fonts built (direct font dicts: at each Tf) */
+#define FAST_MAX_WIDTHS  (1u << 20)  /* widths set by the /W arrays of a file */
 #define FAST_TIME_EVERY  4096        /* operators between time checks */
 
 /* ------------------------------------------------------------------ memory */
@@ -142,6 +145,9 @@ struct doc {
         uint64_t decoded_max; /* FAST_MAX_DECODED or less, to stay below the limits */
         struct font *fonts;   /* built so far (by object number) */
         struct objstm *stm;   /* OBJSTM_CACHE decoded object streams */
+        unsigned load_depth;  /* objects being loaded, one needing the next */
+        unsigned nfonts;
+        uint64_t width_sets; /* widths written by /W arrays */
         unsigned stm_age;
         struct vg_buf out; /* pieces of text, each ended by a NUL */
         unsigned pages;
@@ -611,6 +617,8 @@ static int inflate_all(struct doc *d, const unsigned char *src, size_t n, unsign
                                 cap *= 2;
                         if (cap > d->decoded_max - d->decoded + 1)
                                 cap = d->decoded_max - d->decoded + 1;
+                        if (cap > FAST_MAX_STREAM + 1)
+                                cap = FAST_MAX_STREAM + 1;
                         if (cap <= len) {
                                 e = UNSURE; /* own limit: poppler reads it */
                                 break;
@@ -960,6 +968,11 @@ static int load(struct doc *d, uint32_t num, struct obj **ret)
         }
         if (x->loading || (x->type != X_OFFSET && x->type != X_IN_STREAM))
                 return UNSURE;
+        /* an object may need another to be read (an indirect /Length, its
+         * object stream): a chain of those is bounded */
+        if (d->load_depth >= FAST_MAX_DEPTH)
+                return UNSURE;
+        d->load_depth++;
         x->loading = true;
         int e;
         struct obj *o = NULL;
@@ -970,6 +983,7 @@ static int load(struct doc *d, uint32_t num, struct obj **ret)
                         ? load_from_stream(d, (uint32_t)x->off_or_stream, x->gen_or_index, num, &o)
                         : UNSURE;
         x->loading = false;
+        d->load_depth--;
         if (e < 0)
                 return e;
         x->obj = o;
@@ -1627,6 +1641,9 @@ static int read_cid_widths(struct doc *d, struct font *f, struct obj *w)
                         if (!num_of(next, &c2) || i + 2 >= w->u.a.n ||
                             !num_of(&w->u.a.v[i + 2], &v) || c2 < c1 || c2 > 65535)
                                 return UNSURE;
+                        d->width_sets += (size_t)c2 - (size_t)c1 + 1;
+                        if (d->width_sets > FAST_MAX_WIDTHS)
+                                return UNSURE; /* overlapping ranges over and over */
                         for (size_t c = (size_t)c1; c <= (size_t)c2; c++)
                                 f->width[c] = (float)v;
                         i += 3;
@@ -1873,6 +1890,8 @@ static int font_get(struct doc *d, struct obj *resources, const char *name, stru
         if ((e = resolve(d, ref, &fd)) < 0)
                 return e;
         struct font *f = NULL;
+        if (++d->nfonts > FAST_MAX_FONTS)
+                return UNSURE;
         if ((e = font_build(d, fd, num, &f)) < 0)
                 return e;
         f->next = d->fonts;
@@ -2817,6 +2836,19 @@ int vg_pdf_fast(struct vg_layer *l, const unsigned char *data, size_t len)
         struct doc d = {
             .l = l, .buf = data, .len = len, .decoded_max = FAST_MAX_DECODED, .stm = stm};
         vg_buf_init(&d.out, FAST_MAX_TEXT);
+        /* stop decoding where the scan limits would stop the charge (commit) */
+        const struct vg_scan *s = l->scan;
+        const struct vg_limits *lim = &s->engine->cfg.limits;
+        uint64_t room = lim->max_expanded > s->expanded ? lim->max_expanded - s->expanded : 0;
+        if (s->input_size > 0 && lim->max_ratio > 0 &&
+            s->input_size <= UINT64_MAX / lim->max_ratio) {
+                uint64_t by_ratio = s->input_size * lim->max_ratio;
+                by_ratio = by_ratio > s->expanded ? by_ratio - s->expanded : 0;
+                if (by_ratio < room)
+                        room = by_ratio;
+        }
+        if (room < d.decoded_max)
+                d.decoded_max = room;
         int e = read_document(&d);
         if (!e)
                 e = commit(&d);

@@ -222,6 +222,14 @@ multi = pdfgen.document([["Page %d" % i, "IBAN " + vgfix.spaced(iban()) if i % 3
                           "Tél. 01 %02d 45 67 89" % i] for i in range(12)], flate=True,
                         info={"Title": "Dossier", "Author": "Bureau"})
 mp = put("multipage.pdf", multi, FAST)
+# object streams and a cross-reference stream with a PNG predictor (pdfgen)
+put("compact.pdf", pdfgen.document([["Page %d" % i, "IBAN " + vgfix.spaced(iban()), "suite"]
+                                    for i in range(3)], flate=True, info={"Title": "Paie"},
+                                   fonts={"F2": lambda d: pdfgen.ToUnicode(d, tu_text)},
+                                   compact=True), FAST)
+put("compact-type0.pdf", pdfgen.document([[[("F2", tu_text)]]],
+                                         fonts={"F2": lambda d: pdfgen.ToUnicode(d, tu_text)},
+                                         compact=True), FAST)
 qpdf = shutil.which("qpdf")
 if qpdf:
     for src in ["multipage.pdf", "type0.pdf", "three.pdf", "info.pdf", "corpus-01.pdf"]:
