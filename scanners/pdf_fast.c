@@ -2002,10 +2002,12 @@ static void word_break(struct layout *L)
 static int glyph(struct layout *L, const struct font *f, double x, double base, double dx,
                  double fs, const uint32_t *u, size_t nu)
 {
-        if (nu == 1 &&
-            (u[0] == 0x20 || u[0] == 0xA0 || u[0] == 0x09 || (u[0] >= 0x2000 && u[0] <= 0x200A) ||
-             u[0] == 0x3000 || u[0] == 0x202F || u[0] == 0x205F)) {
-                L->pending_space = true; /* poppler ends the word and keeps no glyph */
+        if (nu == 1 && (u[0] == 0x20 || u[0] == 0xA0 || u[0] == 0x09 ||
+                        (u[0] >= 0x2000 && u[0] <= 0x200A) || u[0] == 0x3000 || u[0] == 0x202F ||
+                        u[0] == 0x205F || u[0] == 0x2028 || u[0] == 0x2029)) {
+                /* poppler's UnicodeIsWhitespace (UTF.cc; the controls among them
+                 * never get here, see font_put): the word ends, no glyph kept */
+                L->pending_space = true;
                 return 0;
         }
         for (size_t i = 0; i < nu; i++)
@@ -2040,8 +2042,12 @@ static int glyph(struct layout *L, const struct font *f, double x, double base, 
                 L->multi = false;
         } else {
                 double gap = x - L->end_x;
-                bool changed = f != L->font || fabs(fs - L->fs) > 0.001;
                 bool space;
+                /* a change of size starts a new word for poppler and, between
+                 * sizes far enough apart, a new block it may place elsewhere:
+                 * one size per line (a font change alone is not a break) */
+                if (fs != L->line_fs)
+                        return UNSURE;
                 /* poppler starts a new word when glyphs overlap by more than
                  * minDupBreakOverlap (0.2); a tighter kerning is one word */
                 if (gap < -0.15 * L->fs)
@@ -2052,12 +2058,9 @@ static int glyph(struct layout *L, const struct font *f, double x, double base, 
                         return UNSURE;
                 if (gap > GAP_MAX * L->fs || gap > GAP_MAX * fs)
                         return UNSURE;
-                if (L->pending_space || changed) {
+                if (L->pending_space) {
                         /* a new word anyway: a space when the gap reaches 0.03 */
                         if (gap > SPACE_LOW * L->line_fs && gap < SPACE_HIGH * L->line_fs)
-                                return UNSURE;
-                        if (changed && !L->pending_space && gap > WORD_BREAK_LOW * L->fs &&
-                            gap < WORD_BREAK_HIGH * L->fs)
                                 return UNSURE;
                         space = gap >= SPACE_HIGH * L->line_fs;
                         word_break(L);
@@ -2199,10 +2202,16 @@ static int show(struct interp *I, const unsigned char *s, size_t n)
                 uint32_t at = f->map[code];
                 if (!at || f->width[code] < 0)
                         return UNSURE; /* a code without text or width */
-                double tx = f->width[code] / 1000.0 * g->size + g->tc +
-                            (step == 1 && code == 32 ? g->tw : 0);
+                /* the pen moves by the glyph's width plus the character and
+                 * word spacing; poppler's glyph box is the width alone
+                 * (TextPage::addChar subtracts the spacing), so spacing shows as a
+                 * gap between glyphs, as it does to poppler */
+                double w = f->width[code] / 1000.0 * g->size;
+                double tx = w + g->tc + (step == 1 && code == 32 ? g->tw : 0);
+                if (step == 2 && code == 32 && g->tw != 0)
+                        return UNSURE; /* poppler subtracts a word space never added */
                 double x = I->tm.e * c->a + c->e;
-                int e = glyph(&I->L, f, x, y, tx * ax, fs, &f->uni[at + 1], f->uni[at]);
+                int e = glyph(&I->L, f, x, y, w * ax, fs, &f->uni[at + 1], f->uni[at]);
                 if (e < 0)
                         return e;
                 I->tm.e += tx * I->tm.a;
@@ -2816,6 +2825,11 @@ static int commit(struct doc *d)
         if (after > lim->max_expanded ||
             (s->input_size > 0 && after / s->input_size >= lim->max_ratio))
                 return UNSURE;
+#ifdef VG_PDF_FAST_DEBUG
+        for (size_t i = 0; i < d->out.len; i++)
+                fputc(d->out.data[i] ? d->out.data[i] : '|', stderr);
+        fputc('\n', stderr);
+#endif
         int e = vg_layer_charge(d->l, d->decoded);
         for (size_t at = 0; !e && at < d->out.len;) {
                 const char *p = d->out.data + at;
