@@ -258,6 +258,21 @@ add += (b"xref\n0 1\n0000000000 65535 f \n%d 1\n%010d 00000 n \ntrailer\n<< /Siz
         % (size, upd_off, size + 1, root, size, startxref, xref_off))
 put("increment.pdf", base + add, FAST)
 
+# a link whose text poppler-glib reads (LibreOffice writes footnote links so)
+doc = pdfgen.Pdf()
+cat_, pages_ = doc.reserve(), doc.reserve()
+font_ = doc.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+cs_ = doc.stream(b"", b"BT /F1 11 Tf 72 700 Td (Voir la note) Tj ET", flate=True)
+page_ = doc.reserve()
+link_ = doc.add(b"<< /Type /Annot /Subtype /Link /Border [0 0 0] /Rect [72 690 140 712] /Contents "
+                + pdfgen._utf16("RIB " + vgfix.spaced(iban())) + b" /Dest [%d 0 R /XYZ 0 800 0] >>"
+                % page_)
+doc.set(page_, b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] /Resources << /Font << "
+                b"/F1 %d 0 R >> >> /Contents %d 0 R /Annots [%d 0 R] >>" % (pages_, font_, cs_, link_))
+doc.set(pages_, b"<< /Type /Pages /Kids [%d 0 R] /Count 1 >>" % page_)
+doc.set(cat_, b"<< /Type /Catalog /Pages %d 0 R >>" % pages_)
+put("link.pdf", doc.build(cat_), FAST)
+
 # --- where the fast path must fall back ----------------------------------------------
 i6, n6 = vgfix.spaced(iban()), vgfix.nir_spaced(nir())
 put("annot-note.pdf", pdfgen.document([["Contrat"]], annots={0: ["Vérifier le NIR " + n6]}), SLOW)
