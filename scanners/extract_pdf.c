@@ -2,6 +2,10 @@
  * page order (pages never joined into one identifier), the text of annotations,
  * and embedded files scanned as objects of their own.
  *
+ * Most PDFs never reach poppler: the fast path (pdf_fast.c) reads the common ones
+ * directly, about ten times cheaper, and hands the file back here whenever it is
+ * unsure; everything below is then done exactly as before it existed.
+ *
  * Fail closed where poppler would quietly read less than the file holds:
  * - a user password: `encrypted` (an owner password alone only restricts
  *   permissions: the file opens and is read);
@@ -30,10 +34,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pdf_fast.h"
 #include "scan_internal.h"
 
 /* Acrobat looks for %%EOF in the last 1024 bytes; so do we. */
 #define TAIL_MAX 1024
+/* Larger PDFs are left to poppler: the fast path holds the whole file (and, at
+ * worst, 32 MiB of parsed objects, a 32 MiB stream and 16 MiB of text). */
+#define FAST_MAX_FILE (32u << 20)
+
+/* Which path reads PDFs (pdf_fast.c), from VIGIE_PDF_FAST read once when the
+ * first engine is created (vg_pdf_preload): unset or "auto", the fast path with
+ * poppler as its fall-back; "off", poppler alone (the slow path, as before the
+ * fast path existed); "only", the fast path alone, a PDF it is unsure of being
+ * unscannable `unsupported` (tests use it to see which PDFs it takes). */
+enum fast_mode { FAST_AUTO, FAST_OFF, FAST_ONLY };
+static enum fast_mode fast_mode;
 
 /* What poppler said while one object was read. */
 struct pdf_trouble {
@@ -250,6 +266,10 @@ int vg_pdf_preload(void)
                         keepalive = doc;
                 }
                 g_clear_error(&err);
+                const char *m = getenv("VIGIE_PDF_FAST");
+                fast_mode = !m || !*m || strcmp(m, "auto") == 0 ? FAST_AUTO
+                            : strcmp(m, "only") == 0            ? FAST_ONLY
+                                                                : FAST_OFF;
                 utf16_pins[0] = g_iconv_open("UTF-8", "UTF-16BE");
                 utf16_pins[1] = g_iconv_open("UTF-8", "UTF-16LE");
                 if (utf16_pins[0] == (GIConv)-1 || utf16_pins[1] == (GIConv)-1)
@@ -482,6 +502,25 @@ static int fd_for_poppler(struct vg_input *in, const char *tmpdir, int *ret_fd)
         return 0;
 }
 
+/* The fast path on the whole file: 1 when it read it, 0 when poppler must, or a
+ * negative errno. */
+static int try_fast(struct vg_layer *l, int fd)
+{
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size <= 0 || (uint64_t)st.st_size > FAST_MAX_FILE)
+                return 0;
+        size_t n = (size_t)st.st_size;
+        unsigned char *buf = malloc(n);
+        if (!buf)
+                return -ENOMEM;
+        ssize_t r = pread_full(fd, buf, n, 0);
+        int e = r < 0 ? (int)r : (size_t)r != n ? 0 : vg_pdf_fast(l, buf, n);
+        free(buf);
+        return e;
+}
+
 static int run(struct vg_layer *l, struct vg_input *in)
 {
         int e = vg_pdf_preload();
@@ -494,6 +533,17 @@ static int run(struct vg_layer *l, struct vg_input *in)
         if (tail < 0) {
                 close(fd);
                 return tail;
+        }
+        /* The fast path, for a file that ends as it should; poppler for the rest
+         * and whenever the fast path is unsure. */
+        if (fast_mode != FAST_OFF) {
+                int f = tail == 0 ? try_fast(l, fd) : 0;
+                if (f != 0 || fast_mode == FAST_ONLY) {
+                        close(fd);
+                        if (f < 0)
+                                return f;
+                        return f == 0 ? vg_layer_fail(l, VG_REASON_UNSUPPORTED) : 0;
+                }
         }
         struct pdf_trouble trouble = {0};
         struct pdf_trouble *outer = current_trouble; /* an embedded PDF nests */

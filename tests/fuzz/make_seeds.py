@@ -160,6 +160,16 @@ def pdf():
                                                     fonts={"F3": pdfgen.Japanese}))
     put("scan_pdf", "info-annot.pdf", pdfgen.document([["Contrat"]], info={"Title": "NIR " + NIR},
                                                       annots={0: ["IBAN " + IBAN]}))
+    # for the fast path (scanners/pdf_fast.c): object and xref streams, kerned
+    # TJ arrays, Type0 with ToUnicode, positioning on a line
+    kern = ("[(IBAN %s) -12 (%s)] TJ" % (vgfix.spaced(IBAN)[:7], vgfix.spaced(IBAN)[7:])).encode()
+    put("scan_pdf", "compact.pdf", pdfgen.document(
+        [[[("F1", kern)], [("F2", tu)]], ["NIR " + vgfix.nir_spaced(NIR)]], flate=True,
+        fonts={"F2": lambda d: pdfgen.ToUnicode(d, tu)}, info={"Title": "Paie", "Author": "RH"},
+        compact=True))
+    put("scan_pdf", "positions.pdf", pdfgen.document([["x"]], content={0: (
+        "q 0.5 0 0 0.5 0 0 cm BT /F1 22 Tf 144 1400 Td (IBAN) Tj 60 0 Td (%s) Tj 14 TL T* "
+        "0.2 Tc 1 Tw (NIR %s) ' ET Q" % (vgfix.spaced(IBAN), vgfix.nir_spaced(NIR))).encode()}))
     put("scan_pdf", "attach.pdf", pdfgen.document([["Voir PJ"]],
                                                   attachments=[("rib.txt", SHORT.encode())],
                                                   annot_files={0: [("n.txt", SHORT.encode())]}))

@@ -64,6 +64,45 @@ class Pdf:
         return bytes(out)
 
 
+    def build_compact(self, root, info=None):
+        """The same document as PDF 1.5 writers lay it out: every object that is
+        not a stream inside one object stream, and a cross-reference stream (W
+        [1 4 2], Flate with the PNG Up predictor) instead of the xref table."""
+        out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        loose = [i for i, b in enumerate(self.objs) if b"stream\n" in b]
+        packed = [i for i, b in enumerate(self.objs) if b"stream\n" not in b]
+        where = {}
+        for i in loose:
+            where[i + 1] = (1, len(out), 0)
+            out += b"%d 0 obj\n" % (i + 1) + self.objs[i] + b"\nendobj\n"
+        stm = len(self.objs) + 1
+        head, body = [], bytearray()
+        for k, i in enumerate(packed):
+            head.append(b"%d %d" % (i + 1, len(body)))
+            where[i + 1] = (2, stm, k)
+            body += self.objs[i] + b"\n"
+        head = b" ".join(head) + b"\n"
+        data = zlib.compress(head + bytes(body))
+        where[stm] = (1, len(out), 0)
+        out += (b"%d 0 obj\n<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>\n"
+                b"stream\n" % (stm, len(packed), len(head), len(data)) + data + b"\nendstream\nendobj\n")
+        xref = stm + 1
+        where[xref] = (1, len(out), 0)
+        rows, prev = bytearray(), bytes(7)
+        for n in range(xref + 1):
+            t, a, b = where.get(n, (0, 0, 65535 if n == 0 else 0))
+            row = bytes([t]) + a.to_bytes(4, "big") + b.to_bytes(2, "big")
+            rows += b"\x02" + bytes((r - q) & 0xFF for r, q in zip(row, prev))
+            prev = row
+        data = zlib.compress(bytes(rows))
+        trailer = b"/Root %d 0 R" % root + (b" /Info %d 0 R" % info if info else b"")
+        out += (b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 2] %s /Filter /FlateDecode "
+                b"/DecodeParms << /Predictor 12 /Columns 7 >> /Length %d >>\nstream\n"
+                % (xref, xref + 1, trailer, len(data)) + data + b"\nendstream\nendobj\n")
+        out += b"startxref\n%d\n%%%%EOF\n" % where[xref][1]
+        return bytes(out)
+
+
 class Font:
     """How a font writes a run of text into a content stream."""
 
@@ -157,13 +196,15 @@ def _filespec(doc, fname, data):
 
 
 def document(pages, flate=False, info=None, fonts=None, annots=None, attachments=None,
-             content=None, annot_files=None):
+             content=None, annot_files=None, compact=False):
     """A whole PDF. pages: a list of pages, each a list of lines (see page_content).
     fonts: extra fonts by resource name (F1 is Helvetica). info: a dict of Title,
     Author, Subject, Keywords. annots: {page index: [text of a note]}. attachments:
     [(file name, bytes)]. content: {page index: raw content stream bytes} to
     replace the generated one (for streams built by the test). annot_files: {page
-    index: [(file name, bytes)]} attached to the page by file-attachment annotations."""
+    index: [(file name, bytes)]} attached to the page by file-attachment annotations.
+    compact: object streams and a cross-reference stream (PDF 1.5) instead of a
+    cross-reference table."""
     doc = Pdf()
     catalog = doc.reserve()
     pages_ref = doc.reserve()
@@ -202,4 +243,4 @@ def document(pages, flate=False, info=None, fonts=None, annots=None, attachments
     if info:
         info_ref = doc.add(b"<< " + b" ".join(b"/%s %s" % (k.encode(), _utf16(v))
                                                 for k, v in info.items()) + b" >>")
-    return doc.build(catalog, info_ref)
+    return doc.build_compact(catalog, info_ref) if compact else doc.build(catalog, info_ref)
