@@ -257,9 +257,6 @@ static int serve_redact(int sock, struct vg_engine *eng, uint32_t id, int fd, in
         return e;
 }
 
-/* hash_max: objects larger than the size limit are held as limit:size without
- * being read, and are not hashed either: reading a 10 GB (or sparse) file to the
- * end would run past the scan time limit and turn limit:size into limit:time. */
 /* At rest, a worker should weigh what a fresh one does. Measured with the
  * benchmark's daemon (tests/bench/run_bench.py): after one 256 KB text file a
  * worker kept 3.9 MB more in use (the detectors' scratch, sized for the largest
@@ -295,6 +292,9 @@ static void wait_job(int sock, struct vg_engine *eng, bool *dirty)
         }
 }
 
+/* hash_max: objects larger than the size limit are held as limit:size without
+ * being read, and are not hashed either: reading a 10 GB (or sparse) file to the
+ * end would run past the scan time limit and turn limit:size into limit:time. */
 static int serve(int sock, struct vg_engine *eng, uint64_t hash_max)
 {
         bool dirty = false;
