@@ -285,6 +285,38 @@ struct vg_rules {
         bool digit_phrase; /* a phrase starts with a digit */
 };
 
+/* The per-chunk buffers, sized by the largest chunk seen; allocated again on
+ * demand. */
+static void scratch_free(struct vg_rules *r)
+{
+        free(r->fold);
+        free(r->fold_map);
+        free(r->run_s);
+        free(r->run_e);
+        free(r->ops);
+        free(r->win);
+        free(r->tok);
+        free(r->tokh);
+        free(r->tokn);
+        r->fold = NULL;
+        r->fold_map = NULL;
+        r->fold_cap = 0;
+        r->run_s = NULL;
+        r->run_e = NULL;
+        r->ops = NULL;
+        r->nruns = 0;
+        r->nops = 0;
+        r->pre_cap = 0;
+        r->win = NULL;
+        r->win_cap = 0;
+        r->nwin = 0;
+        r->tok = NULL;
+        r->tokh = NULL;
+        r->tokn = NULL;
+        r->tok_cap = 0;
+        r->ntok = 0;
+}
+
 void vg_rules_free(struct vg_rules *r)
 {
         if (!r)
@@ -298,13 +330,7 @@ void vg_rules_free(struct vg_rules *r)
                 free(r->rules[i].filter);
         }
         free(r->rules);
-        free(r->run_s);
-        free(r->run_e);
-        free(r->ops);
-        free(r->win);
-        free(r->tok);
-        free(r->tokh);
-        free(r->tokn);
+        scratch_free(r);
         free(r->state_det);
         /* the patterns built for dictionaries are ours */
         for (size_t i = 0; r->custom_dets && i < r->custom->nrules; i++)
@@ -312,8 +338,6 @@ void vg_rules_free(struct vg_rules *r)
                         free((char *)r->custom_dets[i].pattern);
         free(r->custom_dets);
         vg_custom_free(r->custom);
-        free(r->fold);
-        free(r->fold_map);
         pcre2_match_data_free(r->md);
         pcre2_match_context_free(r->mctx);
         pcre2_jit_stack_free(r->stack);
@@ -609,34 +633,9 @@ bool vg_detector_builtin(const char *id)
 
 void vg_rules_trim(struct vg_rules *r)
 {
-        free(r->fold);
-        free(r->fold_map);
-        free(r->run_s);
-        free(r->run_e);
-        free(r->ops);
-        free(r->win);
-        free(r->tok);
-        free(r->tokh);
-        free(r->tokn);
-        r->fold = NULL;
-        r->fold_map = NULL;
-        r->fold_cap = 0;
-        r->run_s = NULL;
-        r->run_e = NULL;
-        r->ops = NULL;
-        r->nruns = 0;
-        r->nops = 0;
-        r->pre_cap = 0;
-        r->win = NULL;
-        r->win_cap = 0;
-        r->nwin = 0;
-        r->tok = NULL;
-        r->tokh = NULL;
-        r->tokn = NULL;
-        r->tok_cap = 0;
-        r->ntok = 0;
-        /* The match data keeps the interpreter's frames (anchored searches do
-         * not run in the JIT), up to the heap limit: a new one is small. */
+        scratch_free(r);
+        /* The match data keeps the frames of the interpreter (a pattern the
+         * JIT could not compile), up to the heap limit: a new one is small. */
         pcre2_match_data *md = pcre2_match_data_create(16, NULL);
         if (md) {
                 pcre2_match_data_free(r->md);
