@@ -817,22 +817,30 @@ static int parse_stream_data(struct doc *d, struct lex *x, struct obj *o)
         return 0;
 }
 
+/* "num gen obj": true with the object number in *num (an integer), x after
+ * "obj". */
+static bool obj_header(struct lex *x, double *num)
+{
+        double g;
+        bool ni, gi;
+        skip_ws(x);
+        if (!lex_number(x, num, &ni) || !ni)
+                return false;
+        skip_ws(x);
+        if (!lex_number(x, &g, &gi) || !gi)
+                return false;
+        skip_ws(x);
+        return lex_keyword(x, "obj");
+}
+
 /* An indirect object at `off` in buf: "num gen obj" object ["stream"...]. */
 static int parse_indirect(struct doc *d, uint64_t off, uint32_t num, struct obj **ret)
 {
         if (off >= d->len)
                 return UNSURE;
         struct lex x = {d->buf + off, d->buf + d->len};
-        double n, g;
-        bool ni, gi;
-        skip_ws(&x);
-        if (!lex_number(&x, &n, &ni) || !ni || n != num)
-                return UNSURE;
-        skip_ws(&x);
-        if (!lex_number(&x, &g, &gi) || !gi)
-                return UNSURE;
-        skip_ws(&x);
-        if (!lex_keyword(&x, "obj"))
+        double n;
+        if (!obj_header(&x, &n) || n != num)
                 return UNSURE;
         int e = 0;
         struct obj *o = arena_alloc(d, sizeof(*o), &e);
@@ -1107,16 +1115,8 @@ static int read_xref_stream(struct doc *d, uint64_t off, struct obj **ret_traile
 {
         /* Parsed directly (the xref is not known yet). */
         struct lex x = {d->buf + off, d->buf + d->len};
-        double n, g;
-        bool ni, gi;
-        skip_ws(&x);
-        if (!lex_number(&x, &n, &ni) || !ni || n < 0)
-                return UNSURE;
-        skip_ws(&x);
-        if (!lex_number(&x, &g, &gi) || !gi)
-                return UNSURE;
-        skip_ws(&x);
-        if (!lex_keyword(&x, "obj"))
+        double n;
+        if (!obj_header(&x, &n) || n < 0)
                 return UNSURE;
         int e = 0;
         struct obj *s = arena_alloc(d, sizeof(*s), &e);
