@@ -38,19 +38,6 @@
  * text/x-c, so they stay with libmagic); a shorter head or extra
  * MAGIC_NO_CHECK_* flags (they change answers: the text rules read up to 64
  * KiB, and NO_CHECK_TEXT turns text into octet-stream); a cache (heads differ). */
-struct sniff_fixed {
-        uint32_t off;
-        uint32_t len;
-        const char *val;
-        const char *mask;
-};
-struct sniff_needle {
-        uint32_t hi;  /* the needle must end within the first hi bytes; 0: anywhere */
-        uint8_t line; /* 1: at a line start (a regex's ^); 2: there after blanks */
-        uint8_t icase;
-        uint8_t len;
-        const char *s;
-};
 #include "sniff_guards.h"
 
 #define N_NEEDLES  (sizeof(sniff_needles) / sizeof(sniff_needles[0]))

@@ -6,6 +6,24 @@
 #define SNIFF_DB_SIZE 8281024u
 #define SNIFF_DB_UNGUARDED 0
 
+#include <stdint.h>
+
+/* A head equal to val under mask at off */
+struct sniff_fixed {
+        uint32_t off;
+        uint32_t len;
+        const char *val;
+        const char *mask;
+};
+/* A head holding s */
+struct sniff_needle {
+        uint32_t hi;  /* the needle must end within the first hi bytes; 0: anywhere */
+        uint8_t line; /* 1: at a line start (a regex's ^); 2: there after blanks */
+        uint8_t icase;
+        uint8_t len;
+        const char *s;
+};
+
 static const struct sniff_fixed sniff_fixed[] = {
     {0, 4, "\000\000\000\000", "\374\374\000\377"},
     {0, 6, "\000\000\000\000\000\000", "\377\377\000\000\360\000"},

@@ -402,6 +402,22 @@ def main():
     w('#define SNIFF_DB_NMAGIC0 %du\n#define SNIFF_DB_NMAGIC1 %du\n' % (n0, n1))
     w('#define SNIFF_DB_SIZE %du\n' % len(d))
     w('#define SNIFF_DB_UNGUARDED %d\n\n' % len(unguarded))
+    w('#include <stdint.h>\n\n'
+      '/* A head equal to val under mask at off */\n'
+      'struct sniff_fixed {\n'
+      '        uint32_t off;\n'
+      '        uint32_t len;\n'
+      '        const char *val;\n'
+      '        const char *mask;\n'
+      '};\n'
+      '/* A head holding s */\n'
+      'struct sniff_needle {\n'
+      '        uint32_t hi;  /* the needle must end within the first hi bytes; 0: anywhere */\n'
+      '        uint8_t line; /* 1: at a line start (a regex\'s ^); 2: there after blanks */\n'
+      '        uint8_t icase;\n'
+      '        uint8_t len;\n'
+      '        const char *s;\n'
+      '};\n\n')
 
     def cstr(b):
         return '"' + ''.join('\\%03o' % c if c < 0x20 or c > 0x7e or c in b'"\\?' else chr(c)

@@ -21,19 +21,6 @@
 
 #include "sniff.h"
 
-struct sniff_fixed {
-        uint32_t off;
-        uint32_t len;
-        const char *val;
-        const char *mask;
-};
-struct sniff_needle {
-        uint32_t hi;
-        uint8_t line;
-        uint8_t icase;
-        uint8_t len;
-        const char *s;
-};
 #define SNIFF_GUARDS_PROBES
 #include "sniff_guards.h"
 
