@@ -32,6 +32,8 @@
 #include "text.h"
 #include "validate.h"
 
+#include "detect_same.h"
+
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static uint64_t rng;
@@ -462,45 +464,6 @@ static void piece(struct out *o)
         }
 }
 
-static struct vg_report *scan(struct vg_rules *rs, const char *text, size_t len, size_t chunk)
-{
-        struct vg_detect *d;
-        struct vg_text *t;
-        assert_int_equal(vg_detect_new(rs, &d), 0);
-        assert_int_equal(vg_text_new(d, chunk, &t), 0);
-        uint64_t saved = rng;
-        rng = chunk * 31 + len;
-        for (size_t i = 0; i < len;) {
-                size_t n = 1 + rnd(3000);
-                if (n > len - i)
-                        n = len - i;
-                assert_int_equal(vg_text_push(t, text + i, n), 0);
-                i += n;
-        }
-        rng = saved;
-        assert_int_equal(vg_text_end(t), 0);
-        struct vg_report *r = vg_report_new("t");
-        assert_non_null(r);
-        assert_int_equal(vg_detect_report(d, r, "t"), 0);
-        vg_text_free(t);
-        vg_detect_free(d);
-        return r;
-}
-
-static void same(const struct vg_report *a, const struct vg_report *b)
-{
-        assert_int_equal(a->nfindings, b->nfindings);
-        for (size_t i = 0; i < a->nfindings; i++) {
-                const struct vg_finding *x = &a->findings[i], *y = &b->findings[i];
-                assert_string_equal(x->detector, y->detector);
-                assert_int_equal(x->count, y->count);
-                assert_int_equal(x->distinct, y->distinct);
-                assert_int_equal(x->nsamples, y->nsamples);
-                for (size_t k = 0; k < x->nsamples; k++)
-                        assert_string_equal(x->samples[k], y->samples[k]);
-        }
-}
-
 static void test_gates_adversarial(void **state)
 {
         (void)state;
@@ -530,8 +493,10 @@ static void test_gates_adversarial(void **state)
                  * engine's own */
                 const size_t chunks[] = {1, 256 * 1024};
                 for (size_t k = 0; k < NELEM(chunks); k++) {
-                        struct vg_report *a = scan(fast, o.p, o.n, chunks[k]);
-                        struct vg_report *b = scan(ref, o.p, o.n, chunks[k]);
+                        struct vg_report *a =
+                            scan_pieces(fast, o.p, o.n, chunks[k], 3000, chunks[k] * 31 + o.n);
+                        struct vg_report *b =
+                            scan_pieces(ref, o.p, o.n, chunks[k], 3000, chunks[k] * 31 + o.n);
                         same(a, b);
                         for (size_t f = 0; f < a->nfindings; f++)
                                 for (size_t w = 0; w < NELEM(expect); w++)
@@ -584,8 +549,8 @@ static void test_gates_every_offset(void **state)
                                         text[n] = (char)(n % 7 == 6 ? ' ' : 'a' + n % 5);
                                 n += (size_t)snprintf(text + n, sizeof(text) - n, " %s%s fin",
                                                       before[bf], items[it]);
-                                struct vg_report *a = scan(fast, text, n, 1);
-                                struct vg_report *b = scan(ref, text, n, 1);
+                                struct vg_report *a = scan_pieces(fast, text, n, 1, 3000, 31 + n);
+                                struct vg_report *b = scan_pieces(ref, text, n, 1, 3000, 31 + n);
                                 same(a, b);
                                 vg_report_free(a);
                                 vg_report_free(b);

@@ -20,6 +20,8 @@
 #include "report.h"
 #include "text.h"
 
+#include "detect_same.h"
+
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static uint64_t rng;
@@ -218,46 +220,6 @@ static void piece(struct out *o)
 static char *terms_a[] = {"phenix", "projet orion", "orion bleu", "acme industries", NULL};
 static char *ctx_a[] = {"matricule", "employe", NULL};
 
-static struct vg_report *scan(struct vg_rules *rs, const char *text, size_t len, size_t chunk,
-                              uint64_t seed)
-{
-        struct vg_detect *d;
-        struct vg_text *t;
-        assert_int_equal(vg_detect_new(rs, &d), 0);
-        assert_int_equal(vg_text_new(d, chunk, &t), 0);
-        uint64_t saved = rng;
-        rng = seed;
-        for (size_t i = 0; i < len;) {
-                size_t n = 1 + rnd(6000);
-                if (n > len - i)
-                        n = len - i;
-                assert_int_equal(vg_text_push(t, text + i, n), 0);
-                i += n;
-        }
-        rng = saved;
-        assert_int_equal(vg_text_end(t), 0);
-        struct vg_report *r = vg_report_new("t");
-        assert_non_null(r);
-        assert_int_equal(vg_detect_report(d, r, "t"), 0);
-        vg_text_free(t);
-        vg_detect_free(d);
-        return r;
-}
-
-static void same(const struct vg_report *a, const struct vg_report *b)
-{
-        assert_int_equal(a->nfindings, b->nfindings);
-        for (size_t i = 0; i < a->nfindings; i++) {
-                const struct vg_finding *x = &a->findings[i], *y = &b->findings[i];
-                assert_string_equal(x->detector, y->detector);
-                assert_int_equal(x->count, y->count);
-                assert_int_equal(x->distinct, y->distinct);
-                assert_int_equal(x->nsamples, y->nsamples);
-                for (size_t k = 0; k < x->nsamples; k++)
-                        assert_string_equal(x->samples[k], y->samples[k]);
-        }
-}
-
 static void test_prefilter_same_findings(void **state)
 {
         (void)state;
@@ -298,8 +260,8 @@ static void test_prefilter_same_findings(void **state)
                 /* the smallest chunk (4 overlaps) and the engine's own */
                 const size_t chunks[] = {1, 64 * 1024, 256 * 1024};
                 for (size_t k = 0; k < NELEM(chunks); k++) {
-                        struct vg_report *a = scan(fast, o.p, o.n, chunks[k], seed);
-                        struct vg_report *b = scan(ref, o.p, o.n, chunks[k], seed);
+                        struct vg_report *a = scan_pieces(fast, o.p, o.n, chunks[k], 6000, seed);
+                        struct vg_report *b = scan_pieces(ref, o.p, o.n, chunks[k], 6000, seed);
                         same(a, b);
                         total += a->nfindings;
                         for (size_t f = 0; f < a->nfindings; f++)
@@ -345,8 +307,8 @@ static void test_prefilter_boundaries(void **state)
                 puts_(&o, " fin\n");
         }
         for (size_t chunk = 1; chunk <= 16384; chunk *= 2) {
-                struct vg_report *a = scan(fast, o.p, o.n, chunk, chunk);
-                struct vg_report *b = scan(ref, o.p, o.n, chunk, chunk);
+                struct vg_report *a = scan_pieces(fast, o.p, o.n, chunk, 6000, chunk);
+                struct vg_report *b = scan_pieces(ref, o.p, o.n, chunk, 6000, chunk);
                 same(a, b);
                 assert_int_equal(a->nfindings, 1);
                 assert_string_equal(a->findings[0].detector, "credit_card");
