@@ -1,9 +1,41 @@
 /* For the differential tests of the prefilter (test_detect_prefilter.c,
- * test_detect_gates.c): a text pushed through the real text sink in pieces of
- * random sizes, and two reports compared finding by finding. Include after
- * cmocka.h, detect.h, report.h and text.h. */
+ * test_detect_gates.c): a seeded generator and a bounded text buffer to build
+ * texts with, the text pushed through the real text sink in pieces of random
+ * sizes, and two reports compared finding by finding. Include after cmocka.h,
+ * string.h, detect.h, report.h and text.h. */
 #ifndef VIGIE_TEST_DETECT_SAME_H
 #define VIGIE_TEST_DETECT_SAME_H
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static uint64_t rng;
+
+static uint32_t rnd(uint32_t n)
+{
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        return (uint32_t)((rng >> 11) % n);
+}
+
+struct out {
+        char *p;
+        size_t n;
+        size_t cap;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+        if (o->n + n > o->cap)
+                n = o->cap - o->n;
+        memcpy(o->p + o->n, s, n);
+        o->n += n;
+}
+
+static void puts_(struct out *o, const char *s)
+{
+        put(o, s, strlen(s));
+}
 
 /* The report of `text` pushed in pieces of 1 to `piece` bytes, their sizes
  * drawn from `seed` (a xorshift of its own: the caller's generator is not

@@ -22,37 +22,6 @@
 
 #include "detect_same.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static uint64_t rng;
-
-static uint32_t rnd(uint32_t n)
-{
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        return (uint32_t)((rng >> 11) % n);
-}
-
-struct out {
-        char *p;
-        size_t n;
-        size_t cap;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-        if (o->n + n > o->cap)
-                n = o->cap - o->n;
-        memcpy(o->p + o->n, s, n);
-        o->n += n;
-}
-
-static void puts_(struct out *o, const char *s)
-{
-        put(o, s, strlen(s));
-}
-
 static void digits(struct out *o, unsigned n, const char *seps)
 {
         for (unsigned i = 0; i < n; i++) {
